@@ -1,0 +1,222 @@
+"""The `errdesk` command: serve, console, explain, kb, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.engine import Engine, KnowledgeError, load_knowledge, read_entries
+from bot.render.text import heading, render_list, render_text
+
+# One JSON line longer than this is answered with an error object rather than read whole.
+MAX_JSONL_LINE = 1_048_576
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings))
+    except ConfigError as error:
+        print(f"errdesk: {error}", file=sys.stderr)
+        return 2
+    except KnowledgeError as error:
+        print("errdesk: the knowledge files have problems:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="errdesk",
+        description="Explains FTP, SFTP, HTTP and socket errors, and says who can fix them.",
+    )
+    verbs = parser.add_subparsers(metavar="COMMAND")
+
+    serve = verbs.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
+    serve.set_defaults(handler=_serve)
+
+    console = verbs.add_parser("console", help="chat with errdesk in the terminal, no Slack")
+    console.set_defaults(handler=_console)
+
+    explain = verbs.add_parser("explain", help="explain TEXT (or standard input)")
+    explain.add_argument("text", nargs="*", help="the message; read from stdin when absent")
+    output = explain.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument(
+        "--jsonl", action="store_true", help='read {"text": ...} lines, write one object a line'
+    )
+    explain.set_defaults(handler=_explain)
+
+    kb = verbs.add_parser("kb", help="check, list or show the knowledge base")
+    kb_verbs = kb.add_subparsers(metavar="ACTION")
+    check = kb_verbs.add_parser("check", help="validate the knowledge files")
+    check.set_defaults(handler=_kb_check)
+    listing = kb_verbs.add_parser("list", help="list entries")
+    listing.add_argument("--protocol", choices=("ftp", "sftp", "http", "winsock"))
+    listing.set_defaults(handler=_kb_list)
+    show = kb_verbs.add_parser("show", help="show one entry, e.g. 'kb show ftp 425'")
+    show.add_argument("protocol", choices=("ftp", "sftp", "http", "winsock"))
+    show.add_argument("code")
+    show.set_defaults(handler=_kb_show)
+
+    evaluate = verbs.add_parser("eval", help="score recognition on a labelled JSONL corpus")
+    evaluate.add_argument("corpus", help="a file in the format of shared/corpus/dev.jsonl")
+    evaluate.add_argument("--misses", type=int, default=20, help="how many misses to print")
+    evaluate.set_defaults(handler=_eval)
+    return parser
+
+
+def _engine(settings: Settings) -> Engine:
+    return Engine(load_knowledge(settings.knowledge_dir))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    missing = settings.missing_for_serve()
+    if missing:
+        print(
+            f"errdesk: cannot serve without {', '.join(missing)}. "
+            "To try errdesk without Slack, run: errdesk console",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve
+
+    return serve(settings)
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("errdesk console: paste an error or a log, then an empty line. Ctrl-D quits.")
+    while True:
+        text = _read_message(sys.stdin, interactive)
+        if text is None:
+            return 0
+        if text.strip():
+            print(_console_reply(engine, text), end="\n\n", flush=True)
+
+
+def _read_message(stream: TextIO, interactive: bool) -> str | None:
+    """One message: in a terminal, lines up to an empty line; piped, one line at a time."""
+    lines: list[str] = []
+    while True:
+        if interactive:
+            print("> " if not lines else "… ", end="", flush=True)
+        line = stream.readline()
+        if not line:
+            return "\n".join(lines) if lines else None
+        if not interactive:
+            return line.rstrip("\n")
+        if not line.strip():
+            return "\n".join(lines)
+        lines.append(line.rstrip("\n"))
+
+
+def _console_reply(engine: Engine, text: str) -> str:
+    family = engine.family(text)
+    if family is not None:
+        return render_list(family)
+    return render_text(engine.lookup(text))
+
+
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    if args.jsonl:
+        return _explain_jsonl(engine, sys.stdin, sys.stdout)
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    answer = engine.explain(text)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(render_text(answer))
+    return 0
+
+
+def _explain_jsonl(engine: Engine, source: TextIO, sink: TextIO) -> int:
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        result = _jsonl_result(engine, line, number)
+        sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+    sink.flush()
+    return 0
+
+
+def _jsonl_result(engine: Engine, line: str, number: int) -> dict[str, object]:
+    if len(line) > MAX_JSONL_LINE:
+        return {"line": number, "error": f"line longer than {MAX_JSONL_LINE} characters"}
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"line": number, "error": f"not JSON: {error.msg}"}
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return {"line": number, "error": 'expected an object with a "text" string'}
+    result: dict[str, object] = engine.explain(item["text"]).to_dict()
+    if "id" in item:
+        result = {"id": item["id"], **result}
+    return result
+
+
+def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
+    entries, problems = read_entries(settings.knowledge_dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.")
+        return 1
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.protocol] = counts.get(entry.protocol, 0) + 1
+    summary = ", ".join(f"{protocol} {count}" for protocol, count in sorted(counts.items()))
+    print(f"OK: {len(entries)} entries ({summary}).")
+    return 0
+
+
+def _kb_list(args: argparse.Namespace, settings: Settings) -> int:
+    kb = load_knowledge(settings.knowledge_dir)
+    entries = kb.for_protocol(args.protocol) if args.protocol else list(kb)
+    print(render_list(entries))
+    return 0
+
+
+def _kb_show(args: argparse.Namespace, settings: Settings) -> int:
+    kb = load_knowledge(settings.knowledge_dir)
+    entry = kb.get(args.protocol, args.code)
+    if entry is None:
+        print(f"errdesk: no entry for {args.protocol} {args.code}", file=sys.stderr)
+        return 1
+    print(heading(entry))
+    print(f"verdict: {entry.verdict}    names: {', '.join(entry.names) or '-'}")
+    print(f"\n{entry.meaning}\n")
+    for number, step in enumerate(entry.steps, start=1):
+        print(f"  {number}. {step}")
+    for item in entry.context:
+        print(f"\n  after {', '.join(item.when)}: {item.advice}")
+    if entry.phrases:
+        print(f"\nphrases: {'; '.join(entry.phrases)}")
+    if entry.related:
+        print(f"related: {', '.join(entry.related)}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import evaluate_file
+
+    report = evaluate_file(_engine(settings), args.corpus)
+    print(report.render(max_misses=args.misses))
+    return 0

@@ -1,0 +1,140 @@
+"""Settings, read once from the environment and validated.
+
+Every bad value is reported with the variable's name and what it expects, in one line,
+so an operator can fix a deployment without reading a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    autoreply_channels: frozenset[str] = frozenset()
+    knowledge_dir: Path | None = None
+    redis_url: str | None = None
+    log_format: str = "text"
+    log_level: str = "INFO"
+    web_concurrency: int = 1
+    web_threads: int = 8
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    def autoreply_in(self, channel: str) -> bool:
+        return "*" in self.autoreply_channels or channel in self.autoreply_channels
+
+    def missing_for_serve(self) -> list[str]:
+        """The variables `errdesk serve` still needs, in the order an operator would set them."""
+        missing = [] if self.bot_token else ["SLACK_BOT_TOKEN"]
+        if not self.socket_mode and not self.signing_secret:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        return missing
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    return Settings(
+        bot_token=_token(env, "SLACK_BOT_TOKEN", "xoxb-"),
+        signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
+        app_token=_token(env, "SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL, ("http", "https")),
+        port=_integer(env, "PORT", 3000, 1, 65535),
+        autoreply_channels=_channels(env, "ERRDESK_AUTOREPLY_CHANNELS"),
+        knowledge_dir=_folder(env, "ERRDESK_KNOWLEDGE_DIR"),
+        redis_url=_redis_url(env, "REDIS_URL"),
+        log_format=_choice(env, "ERRDESK_LOG_FORMAT", "text", ("text", "json")),
+        log_level=_choice(env, "ERRDESK_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        web_concurrency=_integer(env, "WEB_CONCURRENCY", 1, 1, 64),
+        web_threads=_integer(env, "ERRDESK_THREADS", 8, 1, 256),
+    )
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
+    value = _optional(env, name)
+    if value is not None and not value.startswith(prefix):
+        raise ConfigError(f"{name} must be a Slack token starting with '{prefix}'")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = _optional(env, name) or default
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://")
+    return value if value.endswith("/") else value + "/"
+
+
+def _redis_url(env: Mapping[str, str], name: str) -> str | None:
+    if _optional(env, name) is None:
+        return None
+    return _url(env, name, "", ("redis", "rediss", "unix"))
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not '{value}'")
+    return number
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, not '{value}'")
+
+
+def _channels(env: Mapping[str, str], name: str) -> frozenset[str]:
+    value = _optional(env, name)
+    if value is None:
+        return frozenset()
+    channels = frozenset(part.strip() for part in value.split(",") if part.strip())
+    for channel in channels:
+        if channel != "*" and not (channel.isalnum() and channel[:1] in "CGD"):
+            raise ConfigError(
+                f"{name} must be channel IDs (like C0123ABCD) separated by commas, or '*'; "
+                f"'{channel}' is not one"
+            )
+    return channels
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    value = _optional(env, name)
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"{name} must name an existing folder of .toml files, not '{value}'")
+    return path

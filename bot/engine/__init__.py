@@ -1,0 +1,25 @@
+"""The engine: text -> findings -> answer. Pure Python; it knows nothing of Slack."""
+
+from bot.engine.answer import VERDICT_LINES, Answer, Engine
+from bot.engine.knowledge import (
+    Entry,
+    KnowledgeBase,
+    KnowledgeError,
+    Problem,
+    load_knowledge,
+    read_entries,
+)
+from bot.engine.recognize import Finding
+
+__all__ = [
+    "VERDICT_LINES",
+    "Answer",
+    "Engine",
+    "Entry",
+    "Finding",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Problem",
+    "load_knowledge",
+    "read_entries",
+]

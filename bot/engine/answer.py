@@ -1,0 +1,159 @@
+"""Findings -> Answer: the decisive error, who acts, what to do, and whether to speak unasked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
+from bot.engine.logs import FailureContext, triage
+from bot.engine.recognize import Finding, Recognizer
+
+# Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
+REPLY_THRESHOLD = 0.6
+# How many other readings an answer offers at most.
+MAX_ALTERNATIVES = 3
+
+VERDICT_LINES = {
+    "info": "Nothing is wrong: this is an informational reply.",
+    "you": "You can fix this yourself.",
+    "admin": "Ask your server's administrator or hosting provider.",
+    "isp": "Contact your ISP or network team: the problem is in the network between you.",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What errdesk says about one message; renderers only present it."""
+
+    query: str
+    decisive: Entry | None = None
+    confidence: float = 0.0
+    reply: bool = False
+    findings: tuple[Finding, ...] = ()
+    alternatives: tuple[Entry, ...] = ()
+    failure: FailureContext = field(default_factory=FailureContext)
+    secrets: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    context_advice: tuple[str, ...] = ()
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        return self.decisive is not None or bool(self.entries)
+
+    @property
+    def verdict_line(self) -> str:
+        return VERDICT_LINES[self.decisive.verdict] if self.decisive else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of `errdesk explain --json` (see DESIGN.md)."""
+        decisive = None
+        if self.decisive is not None:
+            decisive = {
+                "protocol": self.decisive.protocol,
+                "code": self.decisive.code,
+                "title": self.decisive.title,
+                "verdict": self.decisive.verdict,
+                "confidence": round(self.confidence, 3),
+            }
+        return {
+            "reply": self.reply,
+            "decisive": decisive,
+            "findings": [finding.to_dict() for finding in self.findings],
+            "alternatives": [
+                {"protocol": e.protocol, "code": e.code, "title": e.title, "verdict": e.verdict}
+                for e in self.alternatives
+            ],
+            "context": self.failure.to_dict(),
+            "secrets": list(self.secrets),
+            "steps": list(self.steps),
+        }
+
+
+_LIST_QUERY = re.compile(
+    r"^\s*(?:list\s+)?(?P<protocol>ftp|sftp|http|https|winsock|socket)\s+(?P<family>\d)(?:xx|\*\*?)?\s*$",
+    re.IGNORECASE,
+)
+_PROTOCOL_ALIASES = {"https": "http", "socket": "winsock"}
+
+
+class Engine:
+    """The one entry point every way in uses: Slack listeners, the console and the CLI."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.recognizer = Recognizer(kb)
+
+    def explain(self, text: str) -> Answer:
+        """Explain a message someone posted; `reply` says whether to answer unasked."""
+        context = triage(text)
+        findings = self.recognizer.recognize(text, context)
+        return self._answer(text, findings, context.secrets, asked=False)
+
+    def lookup(self, query: str) -> Answer:
+        """Explain an explicit question (a slash command): a bare code or name is enough."""
+        context = triage(query)
+        findings = self.recognizer.recognize(query, context, asked=True)
+        return self._answer(query, findings, context.secrets, asked=True)
+
+    def family(self, query: str) -> list[Entry] | None:
+        """Entries for 'list ftp 5xx'-style queries; None when the query is not one."""
+        match = _LIST_QUERY.match(query)
+        if match is None:
+            return None
+        protocol = match["protocol"].lower()
+        protocol = _PROTOCOL_ALIASES.get(protocol, protocol)
+        family = match["family"]
+        return [
+            entry
+            for entry in self.kb.for_protocol(protocol)
+            if entry.code.lstrip("-").startswith(family)
+        ]
+
+    def _answer(
+        self, text: str, findings: list[Finding], secrets: tuple[str, ...], asked: bool
+    ) -> Answer:
+        decisive = self.recognizer.decisive(findings)
+        if decisive is None:
+            return Answer(query=text, findings=tuple(findings), secrets=secrets)
+        entry = decisive.entry
+        advice = entry.advice_for(decisive.failure.cues())
+        reply = (
+            not asked
+            and entry.verdict != "info"
+            and decisive.confidence >= REPLY_THRESHOLD
+            and not self.recognizer.discussed(text, decisive)
+        )
+        return Answer(
+            query=text,
+            decisive=entry,
+            confidence=decisive.confidence,
+            reply=reply,
+            findings=tuple(findings),
+            alternatives=_alternatives(decisive, findings),
+            failure=decisive.failure,
+            secrets=secrets,
+            steps=advice + tuple(step for step in entry.steps if step not in advice),
+            context_advice=advice,
+        )
+
+
+def _alternatives(decisive: Finding, findings: list[Finding]) -> tuple[Entry, ...]:
+    """Other readings: the same code in other protocols, then other errors in the text."""
+    seen = {decisive.entry.key}
+    others: list[Entry] = []
+    for entry in decisive.readings:
+        if entry.key not in seen:
+            seen.add(entry.key)
+            others.append(entry)
+    for finding in sorted(findings, key=lambda f: -f.confidence):
+        if finding.entry.key not in seen and finding.entry.verdict != "info":
+            seen.add(finding.entry.key)
+            others.append(finding.entry)
+    others.sort(key=lambda e: e.code != decisive.entry.code)
+    return tuple(others[:MAX_ALTERNATIVES])
+
+
+__all__ = ["PROTOCOLS", "VERDICT_LINES", "Answer", "Engine"]

@@ -1,0 +1,342 @@
+"""The knowledge base: entries read from TOML files, validated, indexed for lookup.
+
+Validation collects every problem (file, entry, field) instead of stopping at the first,
+so a site editing its own files sees all of its mistakes in one `errdesk kb check`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROTOCOLS = ("ftp", "sftp", "http", "winsock")
+VERDICTS = ("info", "you", "admin", "isp")
+CODE_PATTERN = re.compile(r"^-?\d{1,5}$")
+KNOWN_FIELDS = frozenset(
+    {
+        "protocol",
+        "code",
+        "names",
+        "title",
+        "meaning",
+        "verdict",
+        "steps",
+        "phrases",
+        "context",
+        "related",
+        "errno",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ContextAdvice:
+    """Advice that applies when the failed command or the transfer mode matches."""
+
+    when: tuple[str, ...]
+    advice: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    protocol: str
+    code: str
+    title: str
+    meaning: str
+    verdict: str
+    steps: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    context: tuple[ContextAdvice, ...] = ()
+    related: tuple[str, ...] = ()
+    errno: Mapping[str, int] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.protocol, self.code)
+
+    @property
+    def label(self) -> str:
+        return f"{self.protocol.upper()} {self.code}"
+
+    def advice_for(self, cues: Iterable[str]) -> tuple[str, ...]:
+        """Context advice whose `when` matches a cue (a command or a mode), in file order."""
+        wanted = {cue.upper() for cue in cues}
+        return tuple(
+            item.advice
+            for item in self.context
+            if any(token.upper() in wanted for token in item.when)
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a knowledge file, located as precisely as it can be."""
+
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.entry:
+            where += f": {self.entry}"
+        if self.field:
+            where += f": field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """Raised when knowledge files cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+class KnowledgeBase:
+    """All entries, keyed by (protocol, code), with a name index for whole-word lookup."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self._entries: dict[tuple[str, str], Entry] = {}
+        for entry in entries:
+            self._entries[entry.key] = entry
+        self._by_name: dict[str, Entry] = {}
+        for entry in self._entries.values():
+            for name in entry.names:
+                self._by_name.setdefault(name.casefold(), entry)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(sorted(self._entries.values(), key=_sort_key))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, protocol: str, code: str) -> Entry | None:
+        return self._entries.get((protocol.lower(), code))
+
+    def by_name(self, name: str) -> Entry | None:
+        return self._by_name.get(name.casefold())
+
+    def with_code(self, code: str) -> list[Entry]:
+        """Every protocol's entry for this code, in PROTOCOLS order."""
+        return [entry for p in PROTOCOLS if (entry := self._entries.get((p, code)))]
+
+    def for_protocol(self, protocol: str) -> list[Entry]:
+        return [entry for entry in self if entry.protocol == protocol]
+
+    def related_entries(self, entry: Entry) -> list[Entry]:
+        found = []
+        for reference in entry.related:
+            protocol, _, code = reference.rpartition(" ")
+            target = self.get(protocol or entry.protocol, code)
+            if target is not None:
+                found.append(target)
+        return found
+
+
+def _sort_key(entry: Entry) -> tuple[int, int]:
+    return (PROTOCOLS.index(entry.protocol), int(entry.code))
+
+
+def bundled_dir() -> Path:
+    """The knowledge shipped with errdesk: in the installed package, or the source checkout's."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "_knowledge"
+    if installed.is_dir():
+        return installed
+    return package.parent / "knowledge"
+
+
+def load_knowledge(extra_dir: Path | None = None) -> KnowledgeBase:
+    """Load the bundled files, then a site's own folder (which adds or overrides entries)."""
+    entries, problems = read_entries(extra_dir)
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(entries)
+
+
+def read_entries(extra_dir: Path | None = None) -> tuple[list[Entry], list[Problem]]:
+    """Every entry and every problem, bundled files first so a site's files override them."""
+    entries: dict[tuple[str, str], Entry] = {}
+    problems: list[Problem] = []
+    folders = [bundled_dir()]
+    if extra_dir is not None:
+        if not extra_dir.is_dir():
+            problems.append(
+                Problem(str(extra_dir), "", "", "ERRDESK_KNOWLEDGE_DIR is not a folder")
+            )
+        else:
+            folders.append(extra_dir)
+    for folder in folders:
+        files = sorted(folder.glob("*.toml"))
+        if not files and folder == bundled_dir():
+            problems.append(Problem(str(folder), "", "", "no knowledge files (*.toml) found"))
+        seen_here: dict[tuple[str, str], str] = {}
+        for path in files:
+            file_entries, file_problems = parse_file(path)
+            problems.extend(file_problems)
+            for entry, label in file_entries:
+                if entry.key in seen_here:
+                    problems.append(
+                        Problem(
+                            path.name,
+                            label,
+                            "code",
+                            f"duplicate of {entry.protocol} {entry.code} "
+                            f"already defined in {seen_here[entry.key]}",
+                        )
+                    )
+                    continue
+                seen_here[entry.key] = path.name
+                entries[entry.key] = entry
+    return list(entries.values()), problems
+
+
+def parse_file(path: Path) -> tuple[list[tuple[Entry, str]], list[Problem]]:
+    name = path.name
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        return [], [Problem(name, "", "", f"cannot be read: {error}")]
+    except tomllib.TOMLDecodeError as error:
+        return [], [Problem(name, "", "", f"is not valid TOML: {error}")]
+    raw_entries = data.get("entry")
+    if not isinstance(raw_entries, list):
+        return [], [Problem(name, "", "entry", "expected a list of [[entry]] tables")]
+    parsed: list[tuple[Entry, str]] = []
+    problems: list[Problem] = []
+    for index, raw in enumerate(raw_entries, start=1):
+        label = _entry_label(index, raw)
+        entry, entry_problems = _parse_entry(raw, name, label)
+        problems.extend(entry_problems)
+        if entry is not None:
+            parsed.append((entry, label))
+    return parsed, problems
+
+
+def _entry_label(index: int, raw: Any) -> str:
+    if isinstance(raw, dict):
+        protocol, code = raw.get("protocol"), raw.get("code")
+        if isinstance(protocol, str) and isinstance(code, str | int):
+            return f"entry {index} ({protocol} {code})"
+    return f"entry {index}"
+
+
+class _Fields:
+    """Reads typed fields from one raw entry, recording a Problem for each bad one."""
+
+    def __init__(self, raw: dict[str, Any], file: str, label: str) -> None:
+        self.raw, self.file, self.label = raw, file, label
+        self.problems: list[Problem] = []
+
+    def fail(self, field_name: str, message: str) -> None:
+        self.problems.append(Problem(self.file, self.label, field_name, message))
+
+    def text(self, name: str, required: bool = True) -> str:
+        value = self.raw.get(name)
+        if value is None:
+            if required:
+                self.fail(name, "is missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(name, "must be a non-empty string")
+            return ""
+        return " ".join(value.split())
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self.raw.get(name, [])
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) and item.strip() for item in value
+        ):
+            self.fail(name, "must be a list of non-empty strings")
+            return ()
+        return tuple(" ".join(item.split()) for item in value)
+
+
+def _parse_entry(raw: Any, file: str, label: str) -> tuple[Entry | None, list[Problem]]:
+    if not isinstance(raw, dict):
+        return None, [Problem(file, label, "", "must be a table")]
+    fields = _Fields(raw, file, label)
+    for unknown in sorted(set(raw) - KNOWN_FIELDS):
+        fields.fail(unknown, "is not a known field")
+
+    protocol = fields.text("protocol").lower()
+    if protocol and protocol not in PROTOCOLS:
+        fields.fail("protocol", f"'{protocol}' is not one of {', '.join(PROTOCOLS)}")
+    raw_code = raw.get("code")
+    code = str(raw_code) if isinstance(raw_code, str | int) else ""
+    if raw_code is None:
+        fields.fail("code", "is missing")
+    elif not CODE_PATTERN.match(code):
+        fields.fail("code", f"'{raw_code}' is not a code (digits, optionally a leading minus)")
+    title = fields.text("title")
+    meaning = fields.text("meaning")
+    verdict = fields.text("verdict")
+    if verdict and verdict not in VERDICTS:
+        fields.fail("verdict", f"'{verdict}' is not one of {', '.join(VERDICTS)}")
+    steps = fields.texts("steps")
+    if verdict in VERDICTS and verdict != "info" and not steps:
+        fields.fail("steps", "is required unless the verdict is info")
+    names = fields.texts("names")
+    phrases = fields.texts("phrases")
+    related = fields.texts("related")
+    context = _parse_context(raw.get("context", []), fields)
+    errno = _parse_errno(raw.get("errno", {}), fields)
+
+    if fields.problems:
+        return None, fields.problems
+    entry = Entry(
+        protocol=protocol,
+        code=code,
+        title=title,
+        meaning=meaning,
+        verdict=verdict,
+        steps=steps,
+        names=names,
+        phrases=phrases,
+        context=context,
+        related=related,
+        errno=errno,
+        source=file,
+    )
+    return entry, []
+
+
+def _parse_context(value: Any, fields: _Fields) -> tuple[ContextAdvice, ...]:
+    if not isinstance(value, list):
+        fields.fail("context", "must be a list of [[entry.context]] tables")
+        return ()
+    items = []
+    for position, item in enumerate(value, start=1):
+        where = f"context[{position}]"
+        if not isinstance(item, dict):
+            fields.fail(where, "must be a table with 'when' and 'advice'")
+            continue
+        when = item.get("when")
+        if isinstance(when, str):
+            when = [when]
+        advice = item.get("advice")
+        if not isinstance(when, list) or not when or not all(isinstance(w, str) for w in when):
+            fields.fail(f"{where}.when", "must be a command or mode, or a list of them")
+            continue
+        if not isinstance(advice, str) or not advice.strip():
+            fields.fail(f"{where}.advice", "must be a non-empty string")
+            continue
+        items.append(ContextAdvice(tuple(w.strip() for w in when), " ".join(advice.split())))
+    return tuple(items)
+
+
+def _parse_errno(value: Any, fields: _Fields) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        key in ("linux", "macos") and isinstance(number, int) for key, number in value.items()
+    ):
+        fields.fail("errno", "must be a table with integer 'linux' and/or 'macos' numbers")
+        return {}
+    return dict(value)

@@ -1,0 +1,630 @@
+"""Text -> findings: every error code, symbolic name and known phrase, with span and confidence.
+
+The same number means different things in FTP and HTTP, and most numbers in a message are not
+error codes at all (ports, sizes, versions, dates). So a number only becomes a finding where
+its surroundings say it is a code: an error label, a reply line in a log, a status line, the
+code's own standard text after it. Where a code has readings in several protocols, cues in
+the text (FTP commands, HTTP status lines, sftp/ssh, socket wording) pick the reading and the
+others are kept as alternatives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot.engine.families import generic_entry
+from bot.engine.knowledge import Entry, KnowledgeBase
+from bot.engine.logs import FailureContext, LogContext
+
+# Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
+MAX_SCAN_CHARS = 262_144
+HEAD_CHARS = 16_384
+# At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
+MAX_PHRASE_LINES = 3_000
+PHRASE_WINDOW = 320
+FUZZY_CUTOFF = 86.0
+ASKED_FUZZY_CUTOFF = 80.0
+
+PROTOCOL_PRIOR = {"ftp": 0.3, "http": 0.2, "sftp": 0.1, "winsock": 0.1}
+
+_CUE_PATTERNS = {
+    "ftp": re.compile(
+        r"\bftps?\b|ftp://|ftpes|vsftpd|proftpd|pure-?ftpd|filezilla|ftplib|cuteftp|serv-u|"
+        r"\blftp\b|fluentftp|jsftp|eqftp|fireftp|ftpwebrequest|ftpcommandexception|"
+        r"\b(?:PASV|EPSV|STOR|RETR|MLSD|CWD|NLST|APPE|MKD|RNFR)\b|\bResponse:|\bCommand:|"
+        r"passive mode|active mode|data connection|control connection|error_(?:perm|temp)|"
+        r"\blogin\b|\blogged in\b",
+        re.I,
+    ),
+    "sftp": re.compile(
+        r"\bsftp\b|\bssh\b|\bssh2|paramiko|SSH2?_FX_|\bjsch\b|ssh\.net|sftp_client|"
+        r"sftpstatuserror|\bopenssh\b|\bport\s*22\b|:22\b|winscp",
+        re.I,
+    ),
+    "http": re.compile(
+        r"HTTP/\d|https?://|\bnginx\b|\bapache\b|webdav|\bdav\b|\bcurl\b|\brequests\.|"
+        r"\b(?:PUT|POST|GET|PROPFIND|MKCOL)\b|<html|<title>|nextcloud|owncloud|\bS3\b|"
+        r"cloudflare|\bproxy\b|status code|client error|server error|\bIIS\b|\bphp\b|"
+        r"web ?server|webapp|\bAPI\b|browser|upload",
+        re.I,
+    ),
+    "winsock": re.compile(
+        r"\bsocket\b|\bWSA|winsock|WinError|\berrno\b|connectex|\bECONN|\bETIMEDOUT|"
+        r"getaddrinfo|\bEADDR|ENOTFOUND",
+        re.I,
+    ),
+}
+
+# Explicit ways of saying "this number is an error code". `protocol` forces a reading.
+_EXPLICIT = [
+    (re.compile(r"HTTP/\d(?:\.\d)?\"?\s+(?P<code>\d{3})(?!\d)"), "http", 0.92),
+    (re.compile(r"(?<![\w.])(?P<code>\d{3})\s+(?:Client|Server)\s+Error\b"), "http", 0.92),
+    (re.compile(r"\((?P<code>\d{3})\)\s+(?=[A-Z][a-z])"), "http", 0.88),
+    (
+        re.compile(
+            r"\bHTTPS?(?:\s+(?:error|status|code|response))?\s*[:#]?\s*(?P<code>\d{3})(?!\d)",
+            re.I,
+        ),
+        "http",
+        0.85,
+    ),
+    (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", re.I), "http", 0.9),
+    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", re.I), "winsock", 0.95),
+    (
+        re.compile(r"\bsocket\s+error\s*(?:[=:]\s*)?#?\s*(?P<code>\d{4,5})\b", re.I),
+        "winsock",
+        0.95,
+    ),
+    (re.compile(r"\berror_(?:perm|temp|reply|proto)\W{1,3}(?P<code>\d{3})\b"), "ftp", 0.95),
+    (
+        re.compile(
+            r"(?:\berror|\berr|\bfehler|\berreur|\berrore|\bошибка|错误|錯誤|エラー|\bfailed|"
+            r"\bfailure)(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード))?"
+            r"(?:\s+(?:which|that)\s+is|\s+is|\s+was|\s+of|\s+with)?\s*[:=#]?\s*"
+            r"[(\[{\"'`]?\s*(?P<code>-?\d{1,5})(?![\d.,:/]\d|\d)",
+            re.I,
+        ),
+        None,
+        0.85,
+    ),
+    (
+        re.compile(
+            r"\b(?:code|status(?:\s*code)?|reply(?:\s*code)?|response(?:\s*code)?|"
+            r"return(?:ed|s)?(?:\s*code)?|rc|result(?:\s*code)?)\W{0,3}(?P<code>-?\d{1,5})"
+            r"(?![\d.,:/]\d|\d)",
+            re.I,
+        ),
+        None,
+        0.8,
+    ),
+]
+_ERRNO = [
+    re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", re.I),
+    re.compile(r"\berrno\s*[:=]?\s*(?P<errno>-?\d{1,5})\b", re.I),
+    re.compile(
+        r"\b(?:bind|connect|listen|accept|socket|recv|send|read|write|sendto|recvfrom|"
+        r"select|poll|getaddrinfo)\(\)\s*(?:failed|error)\W{0,3}\(?(?P<errno>\d{1,5})\)?",
+        re.I,
+    ),
+]
+# A free-standing number that could be a code: three digits, or a five-digit socket error.
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.,:/$#+@])(?<!\d-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
+)
+_TIMESTAMP_END = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[AP]M)?$", re.I)
+_ERROR_WORD_AFTER = re.compile(
+    r"^\s*(?:[-:]\s*)?(?:errors?|error\s+code|fehler|erreur|errore|错误|錯誤|エラー|"
+    r"response|reply|status|code|means?|meaning)\b",
+    re.I,
+)
+_REPORT_VERB_BEFORE = re.compile(
+    r"\b(?:get|gets|got|getting|receiv\w*|return\w*|gives?|giving|throws?|shows?|says|is|"
+    r"said|with|an?|the|fails?|failed|failing|hit|hitting|see|seeing|saw)\W{1,3}$",
+    re.I,
+)
+_NOISE_AFTER = re.compile(
+    r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
+    r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
+    r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b",
+    re.I,
+)
+_NOISE_BEFORE = re.compile(
+    r"(?:\bport|\bline|\bversion|\bver|\bv|\bpid|\bbuild|\bid|\bpage|\bstep|\bissue|\bpr|"
+    r"\btotal|\bsize|\bcount|\bno\.|\bnumber|\bnr|\bcol|\bcolumn|\boffset|\bheight|\bwidth|"
+    r"\bat|\bof|\babout|\bover|\bunder|\bthan|\bevery|\bapprox)\W{0,2}$",
+    re.I,
+)
+# Sentences that talk about an error rather than report one.
+_DISCUSSION = re.compile(
+    r"\bif you\b|\bwould\b|\bshould (?:be|return|send|give|get)\b|\bit means\b|\bmeans that\b|"
+    r"\binstead of\b|\bI agree\b|\breturning\b|#define\b|\bfor example\b|\be\.g\.",
+    re.I,
+)
+_ERRORISH_LINE = re.compile(
+    r"(?im)^.*(?:error|fail|denied|refused|reset|timed? ?out|unable|cannot|can't|could ?n[o']t|"
+    r"not found|no such|abort|closed|exceed|invalid|forbidden|unauthori|incorrect|full|"
+    r"quota|lost|broken|unreachable|unknown|exception|warn).*$"
+)
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
+_SLACK_LINK = re.compile(r"<(?:[@#!][^>|]*|(?P<url>[a-z]+:[^>|]*))(?:\|(?P<label>[^>]*))?>", re.I)
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "was",
+        "be",
+        "by",
+        "it",
+        "this",
+        "that",
+        "and",
+        "or",
+        "not",
+        "no",
+        "with",
+        "from",
+        "at",
+        "as",
+        "are",
+        "your",
+        "you",
+        "has",
+        "have",
+        "had",
+        "been",
+        "can",
+        "could",
+        "may",
+        "will",
+        "any",
+        "all",
+        "its",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One error seen in a text: what it is, where, how sure, and the command around it."""
+
+    entry: Entry
+    confidence: float
+    span: tuple[int, int]
+    kind: str
+    matched: str
+    readings: tuple[Entry, ...] = ()
+    failure: FailureContext = field(default_factory=FailureContext)
+    mentions: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.entry.protocol,
+            "code": self.entry.code,
+            "title": self.entry.title,
+            "confidence": round(self.confidence, 3),
+            "span": list(self.span),
+            "kind": self.kind,
+            "matched": self.matched,
+        }
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    norm: str
+    entries: tuple[Entry, ...]
+    exact: bool
+
+
+def prepare(text: str) -> str:
+    """Bound the size, undo Slack's markup and fold unicode look-alikes (fullwidth digits...)."""
+    if len(text) > MAX_SCAN_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-(MAX_SCAN_CHARS - HEAD_CHARS) :]
+    if "<" in text:
+        text = _SLACK_LINK.sub(lambda m: m["label"] or m["url"] or "", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(_CONTROL_TO_SPACE)
+
+
+_CONTROL_TO_SPACE = {c: " " for c in range(32) if c not in (9, 10)} | {127: " "}
+
+
+def normalize(text: str) -> str:
+    """Lower case words only: 'FileNotFound' and "file not found." compare equal."""
+    return " ".join(_TOKEN.findall(_CAMEL.sub(" ", text).casefold()))
+
+
+class Recognizer:
+    """Built once per knowledge base; `recognize` is then cheap per message."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._symbols: dict[str, Entry] = {}
+        self._words: dict[str, Entry] = {}
+        self._errno: dict[int, Entry] = {}
+        self._errno_macos: dict[int, Entry] = {}
+        phrase_entries: dict[str, list[Entry]] = defaultdict(list)
+        for entry in kb:
+            for name in entry.names:
+                if " " not in name and not name.islower() and not name.istitle():
+                    self._symbols.setdefault(name.casefold(), entry)
+                elif " " not in name:
+                    self._words.setdefault(name.casefold(), entry)
+                else:
+                    phrase_entries[normalize(name)].append(entry)
+            if " " not in normalize(entry.title):
+                self._words.setdefault(normalize(entry.title), entry)
+            for phrase in (*entry.phrases, entry.title):
+                norm = normalize(phrase)
+                if norm and entry not in phrase_entries[norm]:
+                    phrase_entries[norm].append(entry)
+            if "linux" in entry.errno:
+                self._errno.setdefault(entry.errno["linux"], entry)
+            if "macos" in entry.errno:
+                self._errno_macos.setdefault(entry.errno["macos"], entry)
+        self._phrases: list[_Phrase] = []
+        for norm, entries in phrase_entries.items():
+            tokens = norm.split()
+            if len(tokens) == 1:
+                continue  # single words are names: matched only next to an error label
+            exact = len(tokens) <= 3 or len(norm) < 16
+            self._phrases.append(_Phrase(norm, tuple(entries), exact))
+        self._anchors = self._build_anchor_index()
+        self._single_titles = self._build_single_title_pattern()
+
+    def _build_anchor_index(self) -> dict[str, list[int]]:
+        """Each phrase is reachable from its rarest words (by 5-letter prefix, to survive typos)."""
+        frequency: dict[str, int] = defaultdict(int)
+        for phrase in self._phrases:
+            for key in {_anchor_key(t) for t in phrase.norm.split() if t not in _STOPWORDS}:
+                frequency[key] += 1
+        index: dict[str, list[int]] = defaultdict(list)
+        for position, phrase in enumerate(self._phrases):
+            keys = sorted(
+                {_anchor_key(t) for t in phrase.norm.split() if t not in _STOPWORDS},
+                key=lambda k: (frequency[k], -len(k)),
+            )
+            for key in keys[:3] or [_anchor_key(phrase.norm.split()[0])]:
+                index[key].append(position)
+        return dict(index)
+
+    def _build_single_title_pattern(self) -> re.Pattern[str] | None:
+        """One-word titles ("Failure", "Forbidden") count only right after an error label."""
+        words = sorted(self._words, key=len, reverse=True)
+        if not words:
+            return None
+        alternation = "|".join(re.escape(word) for word in words)
+        return re.compile(
+            r"(?:error|exception|err|status|fatal)\w*\W{1,4}[\"'`(]?(?P<word>"
+            + alternation
+            + r")\b",
+            re.I,
+        )
+
+    # ---------------------------------------------------------------- recognition
+
+    def recognize(self, text: str, context: LogContext, asked: bool = False) -> list[Finding]:
+        text = prepare(text)
+        cues = _protocol_cues(text)
+        found: list[Finding] = []
+        found += self._codes(text, cues, asked)
+        found += self._symbols_in(text, cues)
+        found += self._phrases_in(text, asked)
+        found = _drop_phrases_on_explained_lines(text, found)
+        findings = _merge(found)
+        return [
+            replace(finding, failure=context.at(finding.span[0]))
+            for finding in sorted(findings, key=lambda f: f.span[0])
+        ]
+
+    def decisive(self, findings: list[Finding]) -> Finding | None:
+        """The one error the person needs explained: errors before info, probes last."""
+        if not findings:
+            return None
+
+        def weight(finding: Finding) -> tuple[bool, float, int]:
+            score = finding.confidence
+            if finding.failure.probe and finding.entry.verdict != "info":
+                score -= 0.35
+            score += min(finding.mentions - 1, 3) * 0.02
+            return (finding.entry.verdict != "info", score, -finding.span[0])
+
+        return max(findings, key=weight)
+
+    def discussed(self, text: str, finding: Finding) -> bool:
+        """Whether the sentence holding the finding talks about the error rather than reports it."""
+        text = prepare(text)
+        start, end = finding.span
+        left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), start - 200)
+        stops = [i for i in (text.find(".", end), text.find("\n", end)) if i != -1]
+        right = min([*stops, end + 200])
+        return _DISCUSSION.search(text, left + 1, right) is not None
+
+    # ---------------------------------------------------------------- numbers
+
+    def _codes(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
+        findings: list[Finding] = []
+        claimed: set[int] = set()
+        for pattern, protocol, confidence in _EXPLICIT:
+            for match in pattern.finditer(text):
+                start = match.start("code")
+                if start in claimed:
+                    continue
+                finding = self._code_finding(
+                    text, match["code"], start, match.end("code"), protocol, confidence, cues
+                )
+                if finding:
+                    claimed.add(start)
+                    findings.append(finding)
+        for pattern in _ERRNO:
+            for match in pattern.finditer(text):
+                start = match.start("errno")
+                if start in claimed:
+                    continue
+                finding = self._errno_finding(match, cues)
+                if finding:
+                    claimed.add(start)
+                    findings.append(finding)
+        for match in _NUMBER.finditer(text):
+            start = match.start("code")
+            if start in claimed:
+                continue
+            base = self._bare_confidence(text, start, match.end("code"), asked)
+            if base <= 0:
+                continue
+            finding = self._code_finding(
+                text, match["code"], start, match.end("code"), None, base, cues
+            )
+            if finding:
+                findings.append(finding)
+        return findings
+
+    def _bare_confidence(self, text: str, start: int, end: int, asked: bool) -> float:
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end == -1 else line_end
+        before = text[max(line_start, start - 40) : start]
+        after = text[end : min(line_end, end + 40)]
+        if _NOISE_AFTER.match(after) or _NOISE_BEFORE.search(before):
+            return 0.0
+        if asked:
+            return 0.9
+        if _reply_positioned(text[line_start:start], after):
+            return 0.75
+        if _ERROR_WORD_AFTER.match(after):
+            return 0.8
+        if _REPORT_VERB_BEFORE.search(before):
+            return 0.6
+        return 0.45
+
+    def _code_finding(
+        self,
+        text: str,
+        code: str,
+        start: int,
+        end: int,
+        protocol: str | None,
+        confidence: float,
+        cues: dict[str, float],
+    ) -> Finding | None:
+        readings = self._readings(code, protocol)
+        line_end = text.find("\n", end)
+        following = text[end : len(text) if line_end == -1 else min(line_end, end + 120)]
+        if not readings:
+            line_start = text.rfind("\n", 0, start) + 1
+            if protocol is None and cues["ftp"] > 0 and code.isdigit() and len(code) == 3:
+                generic = generic_entry("ftp", code)
+                if generic and _reply_positioned(text[line_start:start], following):
+                    return Finding(generic, 0.7, (start, end), "code", code, (generic,))
+            return None
+        matched_reading, text_score = self._match_following(following, readings)
+        if matched_reading is not None:
+            chosen = matched_reading
+            confidence = max(confidence, 0.8 + 0.15 * (text_score - 80) / 20)
+        else:
+            chosen = max(
+                readings,
+                key=lambda e: cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol],
+            )
+            if len(code.lstrip("-")) <= 2 and cues["sftp"] == 0 and chosen.protocol == "sftp":
+                confidence *= 0.6
+            if cues.get(chosen.protocol, 0) == 0 and max(cues.values()) >= 3:
+                confidence *= 0.6
+        ordered = (chosen, *[r for r in readings if r is not chosen])
+        return Finding(chosen, min(confidence, 0.99), (start, end), "code", code, ordered)
+
+    def _readings(self, code: str, protocol: str | None) -> list[Entry]:
+        if protocol is not None:
+            entry = self.kb.get(protocol, code)
+            return [entry] if entry else []
+        readings = self.kb.with_code(code)
+        if len(code.lstrip("-")) <= 2:
+            return [e for e in readings if e.protocol in ("sftp", "winsock")]
+        return readings
+
+    def _match_following(
+        self, following: str, readings: Iterable[Entry]
+    ) -> tuple[Entry | None, float]:
+        """The reading whose standard text or known wording follows the number, if any."""
+        norm = normalize(following)[:100]
+        if len(norm) < 4:
+            return None, 0.0
+        best: tuple[Entry | None, float] = (None, 0.0)
+        for entry in readings:
+            for phrase in (entry.title, *entry.phrases, *entry.names):
+                candidate = normalize(phrase)
+                if len(candidate) < 4:
+                    continue
+                size = min(len(candidate), len(norm))
+                score = fuzz.ratio(candidate[:size], norm[:size], score_cutoff=80)
+                if score > best[1]:
+                    best = (entry, score)
+        return best
+
+    def _errno_finding(self, match: re.Match[str], cues: dict[str, float]) -> Finding | None:
+        number = int(match["errno"])
+        span = (match.start(), match.end())
+        if number >= 10000 or number in (6, 8, 87, 995, 996, 997):
+            entry = self.kb.get("winsock", str(number))
+            confidence = 0.95
+        else:
+            entry = self._errno.get(number)
+            confidence = 0.85
+            if entry is None:
+                entry = self._errno_macos.get(number)
+                confidence = 0.6
+        if entry is None:
+            return None
+        return Finding(entry, confidence, span, "errno", match.group(0), (entry,))
+
+    # ---------------------------------------------------------------- names
+
+    def _symbols_in(self, text: str, cues: dict[str, float]) -> list[Finding]:
+        findings = []
+        for match in _SYMBOL.finditer(text):
+            entry = self._symbols.get(match.group(0).casefold())
+            if entry is not None:
+                findings.append(Finding(entry, 0.9, match.span(), "name", match.group(0), (entry,)))
+        if self._single_titles is not None:
+            for match in self._single_titles.finditer(text):
+                entry = self._words[match["word"].casefold()]
+                findings.append(
+                    Finding(entry, 0.7, match.span("word"), "name", match["word"], (entry,))
+                )
+        return findings
+
+    # ---------------------------------------------------------------- phrases
+
+    def _phrases_in(self, text: str, asked: bool) -> list[Finding]:
+        cutoff = ASKED_FUZZY_CUTOFF if asked else FUZZY_CUTOFF
+        findings = []
+        for start, line in _phrase_lines(text):
+            norm = normalize(line)
+            if not norm:
+                continue
+            candidates = {
+                position
+                for token in norm.split()
+                for position in self._anchors.get(_anchor_key(token), ())
+            }
+            padded = f" {norm} "
+            for position in candidates:
+                phrase = self._phrases[position]
+                if phrase.exact:
+                    if f" {phrase.norm} " not in padded:
+                        continue
+                    score = 100.0
+                else:
+                    score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=cutoff)
+                    if not score:
+                        continue
+                confidence = (0.75 if phrase.exact else 0.6) + 0.15 * (score - cutoff) / (
+                    100 - cutoff
+                )
+                span = (start, start + len(line))
+                for entry in phrase.entries:
+                    findings.append(
+                        Finding(entry, confidence, span, "phrase", phrase.norm, phrase.entries)
+                    )
+        return findings
+
+
+def _anchor_key(token: str) -> str:
+    return token[:5]
+
+
+def _phrase_lines(text: str) -> list[tuple[int, str]]:
+    """Distinct lines (cut into windows), bounded: for big texts the last and error-ish ones."""
+    lines: dict[str, int] = {}
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip() and line not in lines:
+            lines[line] = offset
+        offset += len(line) + 1
+    if len(lines) > MAX_PHRASE_LINES:
+        errorish = {m.group(0) for m in _ERRORISH_LINE.finditer(text)}
+        keep = [item for item in lines.items() if item[0] in errorish]
+        keep = keep[-MAX_PHRASE_LINES // 2 :] + list(lines.items())[-MAX_PHRASE_LINES // 2 :]
+        lines = dict(keep)
+    windows = []
+    for line, start in lines.items():
+        if len(line) <= PHRASE_WINDOW:
+            windows.append((start, line))
+            continue
+        step = PHRASE_WINDOW - 80
+        for cut in range(0, min(len(line), 20 * step), step):
+            windows.append((start + cut, line[cut : cut + PHRASE_WINDOW]))
+    return windows
+
+
+def _protocol_cues(text: str) -> dict[str, float]:
+    return {
+        protocol: float(len(pattern.findall(text, 0, 65_536)))
+        for protocol, pattern in _CUE_PATTERNS.items()
+    }
+
+
+def _reply_positioned(prefix: str, following: str) -> bool:
+    """A number where a reply code stands in a log line: at the start, after a marker or time."""
+    if following and not re.match(r"^[ \t-]+\S|^$|^\s*['\"`]", following):
+        return False
+    stripped = prefix.rstrip(" \t'\"`")
+    if not stripped:
+        return True
+    return not stripped[-1].isalnum() or _TIMESTAMP_END.search(stripped) is not None
+
+
+def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list[Finding]:
+    """A phrase on the same line as a code is that code's reply text, not a second error."""
+    code_lines = {
+        text.rfind("\n", 0, f.span[0]) + 1 for f in findings if f.kind in ("code", "errno")
+    }
+    return [
+        f
+        for f in findings
+        if f.kind != "phrase" or (text.rfind("\n", 0, f.span[0]) + 1) not in code_lines
+    ]
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """One finding per entry: the surest mention, counting how often it was seen."""
+    best: dict[tuple[str, str], Finding] = {}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    first: dict[tuple[str, str], tuple[int, int]] = {}
+    for finding in findings:
+        key = finding.entry.key
+        counts[key] += 1
+        if key not in first or finding.span[0] < first[key][0]:
+            first[key] = finding.span
+        if key not in best or finding.confidence > best[key].confidence:
+            best[key] = finding
+    merged = []
+    for key, finding in best.items():
+        bonus = 0.05 if counts[key] > 1 else 0.0
+        merged.append(
+            replace(
+                finding,
+                confidence=min(0.99, finding.confidence + bonus),
+                span=first[key],
+                mentions=counts[key],
+            )
+        )
+    return merged

@@ -1,0 +1,132 @@
+"""Scoring recognition on a labelled corpus (the format of shared/corpus/dev.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.engine import Answer, Engine
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    text: str
+    expect_reply: bool
+    target: tuple[str, str] | None
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Case:
+        target = item.get("target")
+        return cls(
+            id=str(item.get("id", "")),
+            text=item["text"],
+            expect_reply=bool(item["expect_reply"]),
+            target=(target["protocol"], str(target["code"])) if target else None,
+        )
+
+
+@dataclass
+class Report:
+    cases: int = 0
+    positives: int = 0
+    negatives: int = 0
+    true_replies: int = 0
+    false_replies: int = 0
+    decisive_right: int = 0
+    found_anywhere: int = 0
+    misses: list[tuple[Case, str]] = field(default_factory=list)
+
+    @property
+    def reply_recall(self) -> float:
+        return self.true_replies / self.positives if self.positives else 0.0
+
+    @property
+    def reply_precision(self) -> float:
+        replies = self.true_replies + self.false_replies
+        return self.true_replies / replies if replies else 1.0
+
+    @property
+    def false_reply_rate(self) -> float:
+        return self.false_replies / self.negatives if self.negatives else 0.0
+
+    @property
+    def decisive_accuracy(self) -> float:
+        return self.decisive_right / self.positives if self.positives else 0.0
+
+    @property
+    def found_rate(self) -> float:
+        return self.found_anywhere / self.positives if self.positives else 0.0
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "decisive_accuracy": self.decisive_accuracy,
+            "reply_recall": self.reply_recall,
+            "reply_precision": self.reply_precision,
+            "false_reply_rate": self.false_reply_rate,
+            "found_anywhere": self.found_rate,
+        }
+
+    def render(self, max_misses: int = 20) -> str:
+        lines = [
+            f"cases: {self.cases} ({self.positives} need a reply, {self.negatives} do not)",
+            f"decisive accuracy:        {self.decisive_accuracy:7.1%}",
+            f"automatic reply recall:   {self.reply_recall:7.1%}",
+            f"automatic reply precision:{self.reply_precision:7.1%}",
+            f"false replies (negatives):{self.false_reply_rate:7.1%}",
+            f"target found anywhere:    {self.found_rate:7.1%}",
+        ]
+        if self.misses and max_misses:
+            lines.append(f"\nmisses ({len(self.misses)}):")
+            for case, why in self.misses[:max_misses]:
+                snippet = " ".join(case.text.split())[:110]
+                lines.append(f"  {case.id}: {why}\n      {snippet}")
+        return "\n".join(lines)
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    with open(path, encoding="utf-8") as stream:
+        return [Case.from_json(json.loads(line)) for line in stream if line.strip()]
+
+
+def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
+    report = Report()
+    for case in cases:
+        answer = engine.explain(case.text)
+        _score(report, case, answer)
+    return report
+
+
+def evaluate_file(engine: Engine, path: str | Path) -> Report:
+    return evaluate(engine, load_cases(path))
+
+
+def _score(report: Report, case: Case, answer: Answer) -> None:
+    report.cases += 1
+    got = answer.decisive.key if answer.decisive else None
+    if not case.expect_reply:
+        report.negatives += 1
+        if answer.reply:
+            report.false_replies += 1
+            report.misses.append((case, f"replied with {_label(got)} where no reply is wanted"))
+        return
+    report.positives += 1
+    readings = {f.entry.key for f in answer.findings} | {e.key for e in answer.alternatives}
+    if answer.reply:
+        report.true_replies += 1
+    if got == case.target:
+        report.decisive_right += 1
+    if case.target in readings or got == case.target:
+        report.found_anywhere += 1
+    if got != case.target or not answer.reply:
+        reason = f"wanted {_label(case.target)}, got {_label(got)}"
+        if not answer.reply:
+            reason += f" (no reply, confidence {answer.confidence:.2f})"
+        report.misses.append((case, reason))
+
+
+def _label(key: tuple[str, str] | None) -> str:
+    return f"{key[0]} {key[1]}" if key else "nothing"

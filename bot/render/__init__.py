@@ -1,0 +1,1 @@
+"""Presenting answers: Block Kit for Slack, plain text for terminals and notifications."""

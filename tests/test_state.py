@@ -1,0 +1,195 @@
+"""Shared state: atomic first-time marks, expiry, bounds, votes, and surviving a Redis outage."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from bot.config import load_settings
+from bot.state import KEY_PREFIX, VOTE_TTL, MemoryStore, RedisStore, StateStore, create_store
+from tests.redis_process import any_redis, free_port, own_redis
+
+THREADS = 32
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def race(store: StateStore, key: str) -> list[bool]:
+    """`first_time(key)` from many threads released at the same instant."""
+    barrier = threading.Barrier(THREADS)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def contender() -> None:
+        barrier.wait()
+        outcome = store.first_time(key, 60)
+        with lock:
+            results.append(outcome)
+
+    workers = [threading.Thread(target=contender) for _ in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    return results
+
+
+def unique(name: str) -> str:
+    return f"test:{name}:{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with any_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_store(redis_url: str) -> RedisStore:
+    return RedisStore.from_url(redis_url)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request: pytest.FixtureRequest) -> StateStore:
+    if request.param == "memory":
+        return MemoryStore()
+    return request.getfixturevalue("redis_store")
+
+
+def test_first_time_is_true_for_exactly_one_of_many_threads(store: StateStore) -> None:
+    results = race(store, unique("race"))
+    assert len(results) == THREADS
+    assert results.count(True) == 1
+
+
+def test_votes_count_one_per_user_and_a_later_vote_replaces_the_earlier(
+    store: StateStore,
+) -> None:
+    message = unique("votes")
+    assert store.record_vote(message, "U1", "helpful") == {"helpful": 1, "not_it": 0}
+    assert store.record_vote(message, "U2", "helpful") == {"helpful": 2, "not_it": 0}
+    assert store.record_vote(message, "U1", "helpful") == {"helpful": 2, "not_it": 0}
+    assert store.record_vote(message, "U1", "not_it") == {"helpful": 1, "not_it": 1}
+
+
+def test_memory_marks_expire() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    assert store.first_time("event", 60)
+    clock.now += 59
+    assert not store.first_time("event", 60)
+    clock.now += 2
+    assert store.first_time("event", 60)
+
+
+def test_memory_votes_expire() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    store.record_vote("message", "U1", "helpful")
+    clock.now += VOTE_TTL + 1
+    assert store.record_vote("message", "U2", "not_it") == {"helpful": 0, "not_it": 1}
+
+
+def test_memory_is_bounded_and_forgets_the_oldest_first() -> None:
+    store = MemoryStore(max_keys=100)
+    for number in range(1000):
+        store.first_time(f"event-{number}", 3600)
+        store.record_vote(f"message-{number}", "U1", "helpful")
+    assert len(store) == 200
+    assert store.first_time("event-0", 3600), "the oldest mark should have been evicted"
+    assert not store.first_time("event-999", 3600), "the newest mark must be remembered"
+
+
+def test_memory_drops_expired_entries_without_waiting_for_the_cap() -> None:
+    clock = FakeClock()
+    store = MemoryStore(max_keys=1000, clock=clock)
+    for number in range(10):
+        store.first_time(f"old-{number}", 10)
+    clock.now += 11
+    store.first_time("new", 10)
+    assert len(store) == 1
+
+
+def test_redis_marks_are_prefixed_and_expire(redis_store: RedisStore, redis_url: str) -> None:
+    key = unique("ttl")
+    assert redis_store.first_time(key, 30)
+    client = redis.Redis.from_url(redis_url)
+    assert 0 < client.ttl(KEY_PREFIX + key) <= 30
+
+
+def test_redis_votes_expire(redis_store: RedisStore, redis_url: str) -> None:
+    message = unique("vote-ttl")
+    redis_store.record_vote(message, "U1", "helpful")
+    client = redis.Redis.from_url(redis_url)
+    assert 0 < client.ttl(f"{KEY_PREFIX}votes:{message}") <= VOTE_TTL
+
+
+def test_two_replicas_share_marks(redis_url: str) -> None:
+    first, second = RedisStore.from_url(redis_url), RedisStore.from_url(redis_url)
+    key = unique("shared")
+    assert first.first_time(key, 60)
+    assert not second.first_time(key, 60)
+
+
+def test_unreachable_redis_falls_back_to_memory_quickly_and_logs_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0", retry_seconds=0)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="bot.state"):
+        assert store.first_time("event", 60)
+        assert not store.first_time("event", 60)
+        assert store.record_vote("message", "U1", "helpful") == {"helpful": 1, "not_it": 0}
+        assert not store.healthy()
+    assert time.monotonic() - started < 2
+    assert store.degraded
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1
+    assert "unreachable" in messages[0]
+
+
+def test_recovers_when_redis_comes_back_and_remembers_what_it_saw_meanwhile(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock()
+    with own_redis() as server:
+        store = RedisStore(
+            redis.Redis.from_url(server.url, retry=Retry(NoBackoff(), 0)),
+            retry_seconds=5,
+            clock=clock,
+        )
+        assert store.first_time("before", 60)
+        server.kill()
+        with caplog.at_level(logging.WARNING, logger="bot.state"):
+            assert store.first_time("during", 60)
+            assert store.first_time("during-2", 60)
+            server.start()
+            clock.now += 1
+            assert store.degraded, "Redis is retried only after retry_seconds"
+            clock.now += 5
+            assert not store.first_time("during", 60), "seen during the outage"
+            assert not store.degraded
+            assert store.healthy()
+        messages = [record.getMessage() for record in caplog.records]
+        assert len(messages) == 2
+        assert "unreachable" in messages[0]
+        assert "reachable again" in messages[1]
+
+
+def test_create_store_picks_the_backend_from_the_settings(redis_url: str) -> None:
+    assert create_store(load_settings({})).backend == "memory"
+    assert create_store(load_settings({"REDIS_URL": redis_url})).backend == "redis"

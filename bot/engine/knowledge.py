@@ -61,6 +61,20 @@ class Entry:
         return (self.protocol, self.code)
 
     @property
+    def is_failure(self) -> bool:
+        """A negative reply or an error, as opposed to a step of a normal exchange (331, 227)."""
+        if self.verdict == "info":
+            return False
+        number = int(self.code)
+        if self.protocol == "ftp":
+            return 400 <= number < 600
+        if self.protocol == "http":
+            return number >= 400
+        if self.protocol == "sftp":
+            return number not in (0, 1)
+        return True
+
+    @property
     def label(self) -> str:
         return f"{self.protocol.upper()} {self.code}"
 

@@ -33,6 +33,9 @@ PHRASE_WINDOW = 320
 FUZZY_CUTOFF = 86.0
 ASKED_FUZZY_CUTOFF = 80.0
 
+# ASCII word boundaries: in "上传502" or "到nginx" the code and the name still stand alone.
+_I = re.I | re.A
+
 PROTOCOL_PRIOR = {"ftp": 0.3, "http": 0.2, "sftp": 0.1, "winsock": 0.1}
 
 _CUE_PATTERNS = {
@@ -42,24 +45,24 @@ _CUE_PATTERNS = {
         r"\b(?:PASV|EPSV|STOR|RETR|MLSD|CWD|NLST|APPE|MKD|RNFR)\b|\bResponse:|\bCommand:|"
         r"passive mode|active mode|data connection|control connection|error_(?:perm|temp)|"
         r"\blogin\b|\blogged in\b",
-        re.I,
+        _I,
     ),
     "sftp": re.compile(
         r"\bsftp\b|\bssh\b|\bssh2|paramiko|SSH2?_FX_|\bjsch\b|ssh\.net|sftp_client|"
         r"sftpstatuserror|\bopenssh\b|\bport\s*22\b|:22\b|winscp",
-        re.I,
+        _I,
     ),
     "http": re.compile(
         r"HTTP/\d|https?://|\bnginx\b|\bapache\b|webdav|\bdav\b|\bcurl\b|\brequests\.|"
         r"\b(?:PUT|POST|GET|PROPFIND|MKCOL)\b|<html|<title>|nextcloud|owncloud|\bS3\b|"
         r"cloudflare|\bproxy\b|status code|client error|server error|\bIIS\b|\bphp\b|"
-        r"web ?server|webapp|\bAPI\b|browser|upload",
-        re.I,
+        r"web ?server|webapp|\bAPI\b|browser",
+        _I,
     ),
     "winsock": re.compile(
         r"\bsocket\b|\bWSA|winsock|WinError|\berrno\b|connectex|\bECONN|\bETIMEDOUT|"
         r"getaddrinfo|\bEADDR|ENOTFOUND",
-        re.I,
+        _I,
     ),
 }
 
@@ -71,15 +74,15 @@ _EXPLICIT = [
     (
         re.compile(
             r"\bHTTPS?(?:\s+(?:error|status|code|response))?\s*[:#]?\s*(?P<code>\d{3})(?!\d)",
-            re.I,
+            _I,
         ),
         "http",
         0.85,
     ),
-    (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", re.I), "http", 0.9),
-    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", re.I), "winsock", 0.95),
+    (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", _I), "http", 0.9),
+    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", _I), "winsock", 0.95),
     (
-        re.compile(r"\bsocket\s+error\s*(?:[=:]\s*)?#?\s*(?P<code>\d{4,5})\b", re.I),
+        re.compile(r"\bsocket\s+error\s*(?:[=:]\s*)?#?\s*(?P<code>\d{4,5})\b", _I),
         "winsock",
         0.95,
     ),
@@ -90,7 +93,7 @@ _EXPLICIT = [
             r"\bfailure)(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード))?"
             r"(?:\s+(?:which|that)\s+is|\s+is|\s+was|\s+of|\s+with)?\s*[:=#]?\s*"
             r"[(\[{\"'`]?\s*(?P<code>-?\d{1,5})(?![\d.,:/]\d|\d)",
-            re.I,
+            _I,
         ),
         None,
         0.85,
@@ -100,63 +103,70 @@ _EXPLICIT = [
             r"\b(?:code|status(?:\s*code)?|reply(?:\s*code)?|response(?:\s*code)?|"
             r"return(?:ed|s)?(?:\s*code)?|rc|result(?:\s*code)?)\W{0,3}(?P<code>-?\d{1,5})"
             r"(?![\d.,:/]\d|\d)",
-            re.I,
+            _I,
         ),
         None,
         0.8,
     ),
 ]
 _ERRNO = [
-    re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", re.I),
-    re.compile(r"\berrno\s*[:=]?\s*(?P<errno>-?\d{1,5})\b", re.I),
+    re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", _I),
+    re.compile(r"\berrno\s*[:=]?\s*(?P<errno>-?\d{1,5})\b", _I),
     re.compile(
         r"\b(?:bind|connect|listen|accept|socket|recv|send|read|write|sendto|recvfrom|"
         r"select|poll|getaddrinfo)\(\)\s*(?:failed|error)\W{0,3}\(?(?P<errno>\d{1,5})\)?",
-        re.I,
+        _I,
     ),
 ]
 # A free-standing number that could be a code: three digits, or a five-digit socket error.
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.,:/$#+@])(?<!\d-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
 )
-_TIMESTAMP_END = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[AP]M)?$", re.I)
+_TIMESTAMP_END = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[AP]M)?$", _I)
 _ERROR_WORD_AFTER = re.compile(
-    r"^\s*(?:[-:]\s*)?(?:errors?|error\s+code|fehler|erreur|errore|错误|錯誤|エラー|"
+    r"^\s*(?:(?:or|and|/|,)\s*\d{3}\s*)?(?:[-:]\s*)?(?:errors?|error\s+code|fehler|erreur|errore|错误|錯誤|エラー|"
     r"response|reply|status|code|means?|meaning)\b",
-    re.I,
+    _I,
 )
 _REPORT_VERB_BEFORE = re.compile(
     r"\b(?:get|gets|got|getting|receiv\w*|return\w*|gives?|giving|throws?|shows?|says|is|"
     r"said|with|an?|the|fails?|failed|failing|hit|hitting|see|seeing|saw)\W{1,3}$",
-    re.I,
+    _I,
 )
 _NOISE_AFTER = re.compile(
     r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
     r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
     r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b",
-    re.I,
+    _I,
 )
 _NOISE_BEFORE = re.compile(
     r"(?:\bport|\bline|\bversion|\bver|\bv|\bpid|\bbuild|\bid|\bpage|\bstep|\bissue|\bpr|"
     r"\btotal|\bsize|\bcount|\bno\.|\bnumber|\bnr|\bcol|\bcolumn|\boffset|\bheight|\bwidth|"
     r"\bat|\bof|\babout|\bover|\bunder|\bthan|\bevery|\bapprox)\W{0,2}$",
-    re.I,
+    _I,
 )
 # Sentences that talk about an error rather than report one.
 _DISCUSSION = re.compile(
     r"\bif you\b|\bwould\b|\bshould (?:be|return|send|give|get)\b|\bit means\b|\bmeans that\b|"
-    r"\binstead of\b|\bI agree\b|\breturning\b|#define\b|\bfor example\b|\be\.g\.",
-    re.I,
+    r"\binstead of\b|\bI agree\b|#define\b|\bfor example\b|\be\.g\.",
+    _I,
+)
+# Error words in any language: a bare code in a message that speaks of an error is likelier one.
+_ERROR_TALK = re.compile(
+    r"\berror|\bfail|\bfehler|\berreur|\berrore|ошибк|错误|報錯|报错|出错|錯誤|失败|エラー|"
+    r"\bproblem|\bissue",
+    _I,
 )
 _ERRORISH_LINE = re.compile(
     r"(?im)^.*(?:error|fail|denied|refused|reset|timed? ?out|unable|cannot|can't|could ?n[o']t|"
     r"not found|no such|abort|closed|exceed|invalid|forbidden|unauthori|incorrect|full|"
     r"quota|lost|broken|unreachable|unknown|exception|warn).*$"
 )
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_TOKEN = re.compile(r"\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
-_SLACK_LINK = re.compile(r"<(?:[@#!][^>|]*|(?P<url>[a-z]+:[^>|]*))(?:\|(?P<label>[^>]*))?>", re.I)
+_SYMBOL = re.compile(r"[A-Za-z][\w.]*\w")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_SLACK_LINK = re.compile(r"<(?:[@#!][^>|]*|(?P<url>[a-z]+:[^>|]*))(?:\|(?P<label>[^>]*))?>", _I)
 _STOPWORDS = frozenset(
     [
         "the",
@@ -230,6 +240,8 @@ class _Phrase:
     norm: str
     entries: tuple[Entry, ...]
     exact: bool
+    # A reason phrase alone ("Connection timed out") is weak evidence of that HTTP status.
+    http_title_only: bool = False
 
 
 def prepare(text: str) -> str:
@@ -262,6 +274,7 @@ class Recognizer:
         self._errno: dict[int, Entry] = {}
         self._errno_macos: dict[int, Entry] = {}
         phrase_entries: dict[str, list[Entry]] = defaultdict(list)
+        from_phrases: set[tuple[str, tuple[str, str]]] = set()
         for entry in kb:
             for name in entry.names:
                 if " " not in name and not name.islower() and not name.istitle():
@@ -273,20 +286,28 @@ class Recognizer:
             if " " not in normalize(entry.title):
                 self._words.setdefault(normalize(entry.title), entry)
             for phrase in (*entry.phrases, entry.title):
-                norm = normalize(phrase)
-                if norm and entry not in phrase_entries[norm]:
-                    phrase_entries[norm].append(entry)
+                for norm in _variants(phrase):
+                    if entry not in phrase_entries[norm]:
+                        phrase_entries[norm].append(entry)
+            from_phrases.update((normalize(phrase), entry.key) for phrase in entry.phrases)
             if "linux" in entry.errno:
                 self._errno.setdefault(entry.errno["linux"], entry)
             if "macos" in entry.errno:
                 self._errno_macos.setdefault(entry.errno["macos"], entry)
         self._phrases: list[_Phrase] = []
+        self._cjk_phrases: list[_Phrase] = []
         for norm, entries in phrase_entries.items():
             tokens = norm.split()
+            http_title_only = all(
+                e.protocol == "http" and (norm, e.key) not in from_phrases for e in entries
+            )
+            if _CJK.search(norm):
+                self._cjk_phrases.append(_Phrase(norm, tuple(entries), True, http_title_only))
+                continue
             if len(tokens) == 1:
                 continue  # single words are names: matched only next to an error label
             exact = len(tokens) <= 3 or len(norm) < 16
-            self._phrases.append(_Phrase(norm, tuple(entries), exact))
+            self._phrases.append(_Phrase(norm, tuple(entries), exact, http_title_only))
         self._anchors = self._build_anchor_index()
         self._single_titles = self._build_single_title_pattern()
 
@@ -316,7 +337,7 @@ class Recognizer:
             r"(?:error|exception|err|status|fatal)\w*\W{1,4}[\"'`(]?(?P<word>"
             + alternation
             + r")\b",
-            re.I,
+            _I,
         )
 
     # ---------------------------------------------------------------- recognition
@@ -327,7 +348,7 @@ class Recognizer:
         found: list[Finding] = []
         found += self._codes(text, cues, asked)
         found += self._symbols_in(text, cues)
-        found += self._phrases_in(text, asked)
+        found += self._phrases_in(text, cues, asked)
         found = _drop_phrases_on_explained_lines(text, found)
         findings = _merge(found)
         return [
@@ -340,12 +361,13 @@ class Recognizer:
         if not findings:
             return None
 
-        def weight(finding: Finding) -> tuple[bool, float, int]:
+        def weight(finding: Finding) -> tuple[bool, bool, float, int]:
             score = finding.confidence
-            if finding.failure.probe and finding.entry.verdict != "info":
+            if finding.failure.probe and finding.entry.is_failure:
                 score -= 0.35
             score += min(finding.mentions - 1, 3) * 0.02
-            return (finding.entry.verdict != "info", score, -finding.span[0])
+            entry = finding.entry
+            return (entry.is_failure, entry.verdict != "info", score, -finding.span[0])
 
         return max(findings, key=weight)
 
@@ -363,6 +385,12 @@ class Recognizer:
     def _codes(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
         findings: list[Finding] = []
         claimed: set[int] = set()
+        for pattern in _ERRNO:
+            for match in pattern.finditer(text):
+                finding = self._errno_finding(match, cues)
+                if finding:
+                    claimed.add(match.start("errno"))
+                    findings.append(finding)
         for pattern, protocol, confidence in _EXPLICIT:
             for match in pattern.finditer(text):
                 start = match.start("code")
@@ -374,20 +402,12 @@ class Recognizer:
                 if finding:
                     claimed.add(start)
                     findings.append(finding)
-        for pattern in _ERRNO:
-            for match in pattern.finditer(text):
-                start = match.start("errno")
-                if start in claimed:
-                    continue
-                finding = self._errno_finding(match, cues)
-                if finding:
-                    claimed.add(start)
-                    findings.append(finding)
+        error_talk = _ERROR_TALK.search(text, 0, 2000) is not None
         for match in _NUMBER.finditer(text):
             start = match.start("code")
             if start in claimed:
                 continue
-            base = self._bare_confidence(text, start, match.end("code"), asked)
+            base = self._bare_confidence(text, start, match.end("code"), asked, error_talk)
             if base <= 0:
                 continue
             finding = self._code_finding(
@@ -397,7 +417,9 @@ class Recognizer:
                 findings.append(finding)
         return findings
 
-    def _bare_confidence(self, text: str, start: int, end: int, asked: bool) -> float:
+    def _bare_confidence(
+        self, text: str, start: int, end: int, asked: bool, error_talk: bool
+    ) -> float:
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end == -1 else line_end
@@ -411,7 +433,7 @@ class Recognizer:
             return 0.75
         if _ERROR_WORD_AFTER.match(after):
             return 0.8
-        if _REPORT_VERB_BEFORE.search(before):
+        if _REPORT_VERB_BEFORE.search(before) or error_talk:
             return 0.6
         return 0.45
 
@@ -428,12 +450,18 @@ class Recognizer:
         readings = self._readings(code, protocol)
         line_end = text.find("\n", end)
         following = text[end : len(text) if line_end == -1 else min(line_end, end + 120)]
+        line_start = text.rfind("\n", 0, start) + 1
+        if (
+            protocol is None
+            and cues["ftp"] > 0
+            and not any(r.protocol == "ftp" for r in readings)
+            and _reply_positioned(text[line_start:start], following)
+        ):
+            generic = generic_entry("ftp", code)
+            if generic is not None:
+                readings = [*readings, generic]
+                confidence = min(confidence, 0.7)
         if not readings:
-            line_start = text.rfind("\n", 0, start) + 1
-            if protocol is None and cues["ftp"] > 0 and code.isdigit() and len(code) == 3:
-                generic = generic_entry("ftp", code)
-                if generic and _reply_positioned(text[line_start:start], following):
-                    return Finding(generic, 0.7, (start, end), "code", code, (generic,))
             return None
         matched_reading, text_score = self._match_following(following, readings)
         if matched_reading is not None:
@@ -500,7 +528,8 @@ class Recognizer:
     def _symbols_in(self, text: str, cues: dict[str, float]) -> list[Finding]:
         findings = []
         for match in _SYMBOL.finditer(text):
-            entry = self._symbols.get(match.group(0).casefold())
+            word = match.group(0).casefold()
+            entry = self._symbols.get(word) or self._symbols.get(word.rpartition(".")[2])
             if entry is not None:
                 findings.append(Finding(entry, 0.9, match.span(), "name", match.group(0), (entry,)))
         if self._single_titles is not None:
@@ -513,38 +542,81 @@ class Recognizer:
 
     # ---------------------------------------------------------------- phrases
 
-    def _phrases_in(self, text: str, asked: bool) -> list[Finding]:
+    def _phrases_in(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
         cutoff = ASKED_FUZZY_CUTOFF if asked else FUZZY_CUTOFF
         findings = []
         for start, line in _phrase_lines(text):
             norm = normalize(line)
             if not norm:
                 continue
-            candidates = {
-                position
-                for token in norm.split()
-                for position in self._anchors.get(_anchor_key(token), ())
-            }
-            padded = f" {norm} "
-            for position in candidates:
-                phrase = self._phrases[position]
-                if phrase.exact:
-                    if f" {phrase.norm} " not in padded:
-                        continue
-                    score = 100.0
-                else:
-                    score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=cutoff)
-                    if not score:
-                        continue
-                confidence = (0.75 if phrase.exact else 0.6) + 0.15 * (score - cutoff) / (
-                    100 - cutoff
-                )
-                span = (start, start + len(line))
-                for entry in phrase.entries:
-                    findings.append(
-                        Finding(entry, confidence, span, "phrase", phrase.norm, phrase.entries)
-                    )
+            span = (start, start + len(line))
+            hits = self._phrase_hits(norm, cutoff)
+            for phrase, score in hits:
+                if any(phrase.norm in other.norm and phrase is not other for other, _ in hits):
+                    continue  # a longer wording found on the same line says it more precisely
+                words = len(phrase.norm.split())
+                confidence = 0.55 + 0.05 * min(words, 7) - (100 - score) / 100
+                if phrase.http_title_only:
+                    confidence = min(confidence, 0.5)
+                findings.append(self._phrase_finding(phrase, confidence, span, cues))
         return findings
+
+    def _phrase_hits(self, norm: str, cutoff: float) -> list[tuple[_Phrase, float]]:
+        hits = [(phrase, 100.0) for phrase in self._cjk_phrases if phrase.norm in norm]
+        candidates = {
+            position
+            for token in norm.split()
+            for position in self._anchors.get(_anchor_key(token), ())
+        }
+        padded = f" {norm} "
+        for position in candidates:
+            phrase = self._phrases[position]
+            if phrase.exact:
+                if f" {phrase.norm} " in padded:
+                    hits.append((phrase, 100.0))
+            elif len(norm) >= len(phrase.norm) - 4:
+                score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=cutoff)
+                if score:
+                    hits.append((phrase, score))
+        return hits
+
+    def _phrase_finding(
+        self, phrase: _Phrase, confidence: float, span: tuple[int, int], cues: dict[str, float]
+    ) -> Finding:
+        """Pick the reading the text is about; a wording borrowed from another protocol is
+        carried over to the entry of the protocol the text is about, when one fits."""
+        readings = sorted(
+            phrase.entries, key=lambda e: -(cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol])
+        )
+        chosen = readings[0]
+        strongest = max(cues, key=lambda p: cues[p])
+        if cues.get(chosen.protocol, 0) == 0 and cues[strongest] >= 2:
+            twin = self._twin(phrase.norm, strongest)
+            if twin is not None:
+                chosen, readings = twin, [twin, *readings]
+            else:
+                confidence *= 0.7
+        return Finding(chosen, confidence, span, "phrase", phrase.norm, tuple(readings))
+
+    def _twin(self, norm: str, protocol: str) -> Entry | None:
+        best: tuple[Entry | None, float] = (None, 0.0)
+        for entry in self.kb.for_protocol(protocol):
+            if not entry.is_failure:
+                continue
+            for wording in (entry.title, *entry.phrases, *entry.names):
+                score = fuzz.token_set_ratio(norm, normalize(wording), score_cutoff=90)
+                if score > best[1]:
+                    best = (entry, score)
+        return best[0]
+
+
+def _variants(phrase: str) -> list[str]:
+    """A wording, and its head before a parenthesis when that part alone is telling enough."""
+    norm = normalize(phrase)
+    head = normalize(phrase.split("(", 1)[0])
+    if head != norm and len(head.split()) >= 4:
+        return [norm, head]
+    return [norm] if norm else []
 
 
 def _anchor_key(token: str) -> str:
@@ -595,7 +667,9 @@ def _reply_positioned(prefix: str, following: str) -> bool:
 def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list[Finding]:
     """A phrase on the same line as a code is that code's reply text, not a second error."""
     code_lines = {
-        text.rfind("\n", 0, f.span[0]) + 1 for f in findings if f.kind in ("code", "errno")
+        text.rfind("\n", 0, f.span[0]) + 1
+        for f in findings
+        if f.kind in ("code", "errno") and f.confidence >= 0.7 and f.entry.is_failure
     }
     return [
         f

@@ -76,7 +76,12 @@ _LIST_QUERY = re.compile(
     r"^\s*(?:list\s+)?(?P<protocol>ftp|sftp|http|https|winsock|socket)\s+(?P<family>\d)(?:xx|\*\*?)?\s*$",
     re.IGNORECASE,
 )
-_PROTOCOL_ALIASES = {"https": "http", "socket": "winsock"}
+_PROTOCOL_ALIASES = {"https": "http", "socket": "winsock", "ftps": "ftp", "wsa": "winsock"}
+_DIRECT_QUERY = re.compile(
+    r"^\s*(?P<protocol>ftps?|sftp|https?|winsock|socket)\s*(?:error|code|status)?\s*[:#]?\s*"
+    r"(?P<code>-?\d{1,5})\s*$",
+    re.IGNORECASE,
+)
 
 
 class Engine:
@@ -95,7 +100,16 @@ class Engine:
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
         context = triage(query)
+        direct = _DIRECT_QUERY.match(query)
+        if direct:
+            protocol = _PROTOCOL_ALIASES.get(direct["protocol"].lower(), direct["protocol"].lower())
+            entry = self.kb.get(protocol, direct["code"])
+            if entry is not None:
+                finding = Finding(entry, 1.0, (0, len(query)), "lookup", query.strip(), (entry,))
+                return self._answer(query, [finding], context.secrets, asked=True)
         findings = self.recognizer.recognize(query, context, asked=True)
+        if not findings:
+            findings = self.recognizer.search(query)
         return self._answer(query, findings, context.secrets, asked=True)
 
     def family(self, query: str) -> list[Entry] | None:

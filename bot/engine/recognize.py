@@ -32,6 +32,9 @@ MAX_PHRASE_LINES = 3_000
 PHRASE_WINDOW = 320
 FUZZY_CUTOFF = 86.0
 ASKED_FUZZY_CUTOFF = 80.0
+# Wordings shorter than this must appear exactly; up to three words, only a typo is forgiven.
+SHORT_PHRASE_CHARS = 12
+SHORT_FUZZY_CUTOFF = 92.0
 
 # ASCII word boundaries: in "上传502" or "到nginx" the code and the name still stand alone.
 _I = re.I | re.A
@@ -306,7 +309,7 @@ class Recognizer:
                 continue
             if len(tokens) == 1:
                 continue  # single words are names: matched only next to an error label
-            exact = len(tokens) <= 3 or len(norm) < 16
+            exact = len(norm) < SHORT_PHRASE_CHARS
             self._phrases.append(_Phrase(norm, tuple(entries), exact, http_title_only))
         self._anchors = self._build_anchor_index()
         self._single_titles = self._build_single_title_pattern()
@@ -370,6 +373,24 @@ class Recognizer:
             return (entry.is_failure, entry.verdict != "info", score, -finding.span[0])
 
         return max(findings, key=weight)
+
+    def search(self, query: str, limit: int = 3) -> list[Finding]:
+        """Closest entries to a short free-text question, for lookups nothing else matched."""
+        norm = normalize(prepare(query))
+        if len(norm) < 4:
+            return []
+        scored: dict[tuple[str, str], tuple[Entry, float]] = {}
+        for entry in self.kb:
+            for wording in (entry.title, *entry.phrases, *entry.names):
+                score = fuzz.WRatio(norm, normalize(wording), score_cutoff=80)
+                if score and score > scored.get(entry.key, (entry, 0.0))[1]:
+                    scored[entry.key] = (entry, score)
+        ranked = sorted(scored.values(), key=lambda item: (-item[1], not item[0].is_failure))
+        span = (0, len(query))
+        return [
+            Finding(entry, score / 100 * 0.8, span, "search", query, (entry,))
+            for entry, score in ranked[:limit]
+        ]
 
     def discussed(self, text: str, finding: Finding) -> bool:
         """Whether the sentence holding the finding talks about the error rather than reports it."""
@@ -473,7 +494,7 @@ class Recognizer:
                 key=lambda e: cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol],
             )
             if len(code.lstrip("-")) <= 2 and cues["sftp"] == 0 and chosen.protocol == "sftp":
-                confidence *= 0.6
+                confidence *= 0.75
             if cues.get(chosen.protocol, 0) == 0 and max(cues.values()) >= 3:
                 confidence *= 0.6
         ordered = (chosen, *[r for r in readings if r is not chosen])
@@ -575,7 +596,8 @@ class Recognizer:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))
             elif len(norm) >= len(phrase.norm) - 4:
-                score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=cutoff)
+                floor = SHORT_FUZZY_CUTOFF if phrase.norm.count(" ") < 3 else cutoff
+                score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=max(cutoff, floor))
                 if score:
                     hits.append((phrase, score))
         return hits

@@ -95,6 +95,12 @@ class MemoryStore:
             _trim(self._marks, now, self._max_keys, lambda expires: expires)
             return True
 
+    def seen(self, key: str) -> bool:
+        """Whether `key` is marked and not expired; marks nothing."""
+        with self._lock:
+            expires = self._marks.get(key)
+        return expires is not None and expires > self._clock()
+
     def record_vote(self, key: str, user: str, vote: str) -> dict[str, int]:
         now = self._clock()
         with self._lock:
@@ -129,8 +135,9 @@ class RedisStore:
     """State shared by all replicas through Redis, with memory as a fallback during outages.
 
     Each call that finds Redis unreachable switches to the fallback and logs it once; Redis is
-    tried again at most every `retry_seconds`, and its recovery is logged once too. Events this
-    process saw only in memory still count as seen after Redis is back.
+    tried again at most every `retry_seconds`, and its recovery is logged once too. Marks this
+    process made in memory during an outage still count as seen after Redis is back; Redis is
+    the one arbiter otherwise, so exactly one caller wins however many race for a key.
     """
 
     backend = "redis"
@@ -169,13 +176,11 @@ class RedisStore:
             return self._down_until is not None
 
     def first_time(self, key: str, ttl_seconds: int) -> bool:
-        seen_here = not self._fallback.first_time(key, ttl_seconds)
-
         def shared() -> bool:
-            return bool(self._redis.set(KEY_PREFIX + key, "1", nx=True, ex=ttl_seconds))
+            won = bool(self._redis.set(KEY_PREFIX + key, "1", nx=True, ex=ttl_seconds))
+            return won and not self._fallback.seen(key)
 
-        first_everywhere = self._attempt(shared, lambda: True)
-        return first_everywhere and not seen_here
+        return self._attempt(shared, lambda: self._fallback.first_time(key, ttl_seconds))
 
     def record_vote(self, key: str, user: str, vote: str) -> dict[str, int]:
         def shared() -> dict[str, int]:

@@ -1,0 +1,79 @@
+"""The Slack app: a Bolt App with errdesk's listeners, built from Settings and nothing else.
+
+Building it makes no network call (no auth.test at construction), so it can be created before
+Slack, or the fake Slack of the tests, is reachable. Every Web API call goes to
+SLACK_API_URL; rate limits, server errors and dropped connections are retried by the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.web import WebClient
+
+from bot.config import Settings
+from bot.engine import Engine, load_knowledge
+from bot.listeners import register
+from bot.listeners.services import Services
+from bot.state import StateStore, create_store
+
+# Slack answers 429 with Retry-After (usually a second or two for chat.postMessage).
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+CONNECTION_RETRIES = 2
+WEB_API_TIMEOUT = 15
+
+
+class _QuietTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when given a client; ours carries that token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+BOLT_LOGGER = logging.getLogger("errdesk.bolt")
+BOLT_LOGGER.addFilter(_QuietTokenNotice())
+
+
+def create_client(settings: Settings) -> WebClient:
+    """The bot's WebClient on SLACK_API_URL, retrying 429 (after Retry-After), 5xx and resets."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        timeout=WEB_API_TIMEOUT,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    client: WebClient | None = None,
+    *,
+    engine: Engine | None = None,
+    store: StateStore | None = None,
+) -> App:
+    """A Bolt App for errdesk; pass `engine` and `store` to share them (servers, tests)."""
+    services = Services(
+        settings=settings,
+        engine=engine or Engine(load_knowledge(settings.knowledge_dir)),
+        store=store or create_store(settings),
+    )
+    app = App(
+        client=client or create_client(settings),
+        signing_secret=settings.signing_secret or "",
+        # auth.test runs on the first request instead, and its result is kept.
+        token_verification_enabled=False,
+        logger=BOLT_LOGGER,
+    )
+    register(app, services)
+    return app

@@ -1,0 +1,75 @@
+"""Helpful / Not it: record the vote, then show it on the message itself."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk.web import WebClient
+
+from bot.listeners.services import Services, observed, services_of
+from bot.listeners.slack_calls import call, respond_with
+from bot.render.blocks import VOTES, Message, with_votes
+
+log = logging.getLogger("errdesk.feedback")
+THANKS = Message("Thanks, your vote is recorded.", [])
+
+
+def handle_feedback(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+) -> None:
+    """One vote per person per message; voting again replaces the earlier vote."""
+    ack()
+    services = services_of(context)
+    observed("action", lambda: record_feedback(services, body, action, client, respond))
+
+
+def record_feedback(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+) -> str:
+    vote = VOTES.get(str(action.get("action_id")))
+    user = (body.get("user") or {}).get("id")
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    if vote is None or not user or not channel or not ts:
+        return "ignored"
+    tallies = services.store.record_vote(f"{channel}:{ts}", str(user), vote)
+    log.info(
+        "Feedback recorded: %s on %s (%s)",
+        vote,
+        str(action.get("value") or "?")[:20],
+        ", ".join(f"{name} {count}" for name, count in sorted(tallies.items())),
+        extra={"vote": vote, "entry": str(action.get("value") or "")[:20]},
+    )
+    message = body.get("message") or {}
+    blocks = message.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        respond_with(respond, THANKS, response_type="ephemeral", replace_original=False)
+        return "voted"
+    updated = Message(str(message.get("text") or THANKS.text), with_votes(blocks, vote, tallies))
+    if container.get("is_ephemeral"):
+        sent = respond_with(respond, updated, replace_original=True)
+    else:
+        sent = (
+            call(
+                "chat.update",
+                client.chat_update,
+                channel=channel,
+                ts=ts,
+                text=updated.text,
+                blocks=updated.blocks,
+            )
+            is not None
+        )
+    return "voted" if sent else "error"

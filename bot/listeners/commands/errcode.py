@@ -1,0 +1,41 @@
+"""/errcode TEXT: a private answer, acknowledged at once so Slack's 3 seconds never run out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+
+from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
+from bot.listeners.slack_calls import respond_with
+from bot.render.blocks import render_answer, render_family, render_nothing_found, render_usage
+
+HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "usage"})
+
+
+def handle_errcode(
+    ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Acknowledge first (an empty 200), then answer through the command's response_url."""
+    ack()
+    services = services_of(context)
+    observed("command", lambda: answer_command(services, command, respond))
+
+
+def answer_command(services: Services, command: dict[str, Any], respond: Respond) -> str:
+    query = str(command.get("text") or "").strip()
+    outcome = "replied"
+    if query.lower() in HELP_WORDS:
+        message, outcome = render_usage(), "usage"
+    elif (family := services.engine.family(query)) is not None:
+        message = render_family(query, family)
+    else:
+        answer = services.engine.lookup(query)
+        if answer.decisive is not None:
+            message = render_answer(answer, asked=query, shareable=True)
+            count_reply(answer)
+        else:
+            message, outcome = render_nothing_found(query), "not_found"
+            count_unrecognized("command")
+    sent = respond_with(respond, message, response_type="ephemeral")
+    return outcome if sent else "error"

@@ -1,0 +1,69 @@
+"""Plain messages in the auto-reply channels: answered only when the engine says it is worth it.
+
+Silent unless asked is the rule of a helpdesk channel. Nothing is answered from bots (or the
+bot itself), edits, deletions, joins or any subtype but file_share; nothing twice for one event
+(Slack retries an event with the same event_id); nothing the app_mention listener answers; and
+not the same code again in a thread where it was already explained.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk.web import WebClient
+
+from bot.listeners import messages
+from bot.listeners.services import Services, count_reply, observed, services_of
+from bot.listeners.slack_calls import post
+from bot.render.blocks import render_answer
+from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL
+
+ANSWERED_SUBTYPES = (None, "file_share")
+
+
+def handle_message(
+    event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Auto-reply in the thread when the message reports an error worth explaining."""
+    services = services_of(context)
+    kind = "file_share" if event.get("subtype") == "file_share" else "message"
+    observed(kind, lambda: auto_reply(services, client, event, body, context.bot_user_id))
+
+
+def auto_reply(
+    services: Services,
+    client: WebClient,
+    event: dict[str, Any],
+    body: dict[str, Any],
+    bot_user_id: str | None,
+) -> str:
+    channel = str(event.get("channel") or "")
+    if (
+        event.get("subtype") not in ANSWERED_SUBTYPES
+        or messages.from_a_bot(event, bot_user_id)
+        or not services.settings.autoreply_in(channel)
+        or messages.mentions(event, bot_user_id)
+    ):
+        return "ignored"
+    store = services.store
+    key = messages.event_key(body)
+    if key is not None and not store.first_time(key, SEEN_EVENT_TTL):
+        return "duplicate"
+
+    text = messages.message_text(client, services, event, bot_user_id)
+    answer = services.engine.explain(text)
+    if not answer.reply or answer.decisive is None:
+        return "no_error"
+    ts = str(event["ts"])
+    thread_ts = str(event.get("thread_ts") or ts)
+    if not store.first_time(
+        messages.explained_key(channel, thread_ts, answer.decisive), EXPLAINED_THREAD_TTL
+    ):
+        return "already_explained"
+    if not store.first_time(messages.message_key(channel, ts), SEEN_EVENT_TTL):
+        return "duplicate"
+    if not post(client, channel, render_answer(answer), thread_ts):
+        return "error"
+    count_reply(answer)
+    return "replied"

@@ -1,0 +1,77 @@
+"""What the event listeners share: the text of a Slack message and the keys of what was done.
+
+The text is the message's own words plus its shared text files; the engine decides what the
+text means. The keys name the marks kept in the shared state so that one reply is posted per
+event, per message and per (thread, error code), whichever replica Slack reaches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.web import WebClient
+
+from bot.engine import Answer, Engine, Entry
+from bot.listeners.files import shared_text
+from bot.listeners.services import Services
+from bot.render.blocks import Message, render_answer, render_family
+
+
+def message_text(
+    client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
+) -> str:
+    """The words of `message` without mentions of the bot, then its text files' contents."""
+    words = str(message.get("text") or "")
+    if bot_user_id:
+        words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
+    parts = [words.strip()]
+    files = message.get("files")
+    if isinstance(files, list) and files:
+        parts += shared_text(client, files, services.settings.slack_api_url)
+    return "\n".join(part for part in parts if part)
+
+
+def mentions(message: Mapping[str, Any], user_id: str | None) -> bool:
+    return bool(user_id) and f"<@{user_id}" in str(message.get("text") or "")
+
+
+def from_a_bot(message: Mapping[str, Any], bot_user_id: str | None) -> bool:
+    """Bots (other apps, integrations, ourselves) are never answered: no loops between bots."""
+    return (
+        bool(message.get("bot_id"))
+        or message.get("subtype") == "bot_message"
+        or not message.get("user")
+        or message.get("user") == bot_user_id
+    )
+
+
+def answer_question(engine: Engine, text: str) -> tuple[Message, Answer | None] | None:
+    """A reply to someone who asked: a family list or an explanation; None if nothing found.
+
+    Asked or not, a message is read as a message (`explain`); `lookup`, which takes any bare
+    code or phrase as the question, is kept for /errcode where the whole text is the question.
+    """
+    if not text.strip():
+        return None
+    family = engine.family(text)
+    if family is not None:
+        return render_family(text, family), None
+    answer = engine.explain(text)
+    if answer.decisive is None:
+        return None
+    return render_answer(answer), answer
+
+
+def event_key(body: Mapping[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
+
+
+def message_key(channel: str, ts: str) -> str:
+    return f"replied:{channel}:{ts}"
+
+
+def explained_key(channel: str, thread_ts: str, entry: Entry) -> str:
+    return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"

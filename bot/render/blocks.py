@@ -1,0 +1,322 @@
+"""Answers as Slack Block Kit messages: a `text` fallback for notifications plus blocks.
+
+Rendering decides nothing about what is true: it lays out an `Answer` within Slack's limits
+(50 blocks a message, 150 characters a header, 3000 a section) and escapes every piece of text,
+so that `<!channel>` or `*bold*` pasted from a log is shown as typed instead of acted on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from bot.engine import Answer, Entry
+from bot.render.text import NOTHING_FOUND, heading, secret_warning
+
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_SECTION = 3000
+MAX_CONTEXT = 2000
+MAX_FALLBACK = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_QUOTE = 200
+MAX_STEPS = 12
+
+# Action ids the listeners in bot/listeners/actions register for.
+ACTION_HELPFUL = "feedback_helpful"
+ACTION_NOT_IT = "feedback_not_it"
+ACTION_SHARE = "share_answer"
+FEEDBACK_BLOCK = "errdesk_feedback"
+VOTES_BLOCK = "errdesk_votes"
+VOTES = {ACTION_HELPFUL: "helpful", ACTION_NOT_IT: "not_it"}
+
+USAGE_EXAMPLES = (
+    ("/errcode 425", "a code: FTP, SFTP, HTTP or Winsock"),
+    ("/errcode sftp 3", "a code in one protocol"),
+    ("/errcode WSAETIMEDOUT", "a symbolic name"),
+    ("/errcode connection reset", "words from the error message"),
+    ("/errcode list ftp 5xx", "every code of a family"),
+)
+VERDICT_ICONS = {
+    "info": ":information_source:",
+    "you": ":wrench:",
+    "admin": ":office:",
+    "isp": ":globe_with_meridians:",
+}
+VOTE_WORDS = {"helpful": "Helpful", "not_it": "Not it"}
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class Message(NamedTuple):
+    """What a listener posts: the plain fallback `text` and the `blocks`."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities, so user text is displayed, never parsed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_answer(
+    answer: Answer,
+    *,
+    asked: str | None = None,
+    shareable: bool = False,
+    shared_by: str | None = None,
+) -> Message:
+    """The full reply for an answer that found something.
+
+    `asked` is the /errcode query to echo back; `shareable` adds the "Share in channel" button
+    of the private /errcode answer; `shared_by` credits whoever made it public.
+    """
+    entry = answer.decisive
+    if entry is None:
+        return render_nothing_found(asked)
+    blocks: list[dict[str, Any]] = [_header(heading(entry))]
+    if answer.secrets:
+        blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
+    origin = _origin(answer, asked, shared_by)
+    if origin:
+        blocks.append(_context(origin))
+    blocks.append(_section(escape(entry.meaning)))
+    icon = VERDICT_ICONS.get(entry.verdict, "")
+    blocks.append(_section(f"{icon} *Who can fix it:* {escape(answer.verdict_line)}".strip()))
+    blocks.extend(_steps(answer))
+    if answer.alternatives:
+        readings = "; ".join(escape(heading(other)) for other in answer.alternatives)
+        blocks.append(_context(f"*Could also be:* {readings}"))
+    blocks.append(_feedback(entry, asked if shareable else None))
+    return Message(_fallback(answer), _fit(blocks))
+
+
+def render_nothing_found(asked: str | None = None) -> Message:
+    """Never silence: say nothing was recognised, and how to ask in a way that works."""
+    lines = [escape(NOTHING_FOUND)]
+    if asked:
+        lines.insert(0, f"Nothing matched {_code(asked)}.")
+    examples = ", ".join(f"`{example}`" for example, _ in USAGE_EXAMPLES)
+    lines.append(f"Try {examples}, or mention me in a thread to explain its first message.")
+    text = "\n".join(lines)
+    return Message(_clip(text, MAX_FALLBACK), [_section(text)])
+
+
+def render_usage() -> Message:
+    """The help for a bare `/errcode` or `/errcode help`."""
+    lines = ["*Ask errdesk about an FTP, SFTP, HTTP or socket error.* Only you see the answer."]
+    lines += [f"• `{example}`: {what}" for example, what in USAGE_EXAMPLES]
+    lines.append(
+        "Paste a whole error line or a client log too: errdesk picks the error that decided it. "
+        "In a channel, mention me in a thread to explain the thread's first message."
+    )
+    text = "\n".join(lines)
+    return Message(_clip(text, MAX_FALLBACK), [_section(text)])
+
+
+def render_family(query: str, entries: Sequence[Entry]) -> Message:
+    """A family listing such as "list ftp 5xx": one line a code, packed into few sections."""
+    if not entries:
+        text = f"No codes in that family ({_code(query)})."
+        return Message(text, [_section(text)])
+    blocks: list[dict[str, Any]] = [_header(f"{query.strip()}: {len(entries)} codes")]
+    lines = [
+        f"*{escape(entry.label)}* {escape(entry.title)} {VERDICT_ICONS.get(entry.verdict, '')}"
+        for entry in entries
+    ]
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and len("\n".join([*chunk, line])) > MAX_SECTION:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(_clip(line, MAX_SECTION))
+    if chunk:
+        blocks.append(_section("\n".join(chunk)))
+    blocks.append(_context("Ask `/errcode <code>` for the meaning and the steps of one of them."))
+    fallback = escape(f"{query.strip()}: " + ", ".join(entry.label for entry in entries))
+    return Message(_clip(fallback, MAX_FALLBACK), _fit(blocks))
+
+
+def with_votes(
+    blocks: Sequence[Mapping[str, Any]], vote: str, tallies: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """The same message with the vote acknowledged and the tally shown under the buttons."""
+    kept = [dict(block) for block in blocks if block.get("block_id") != VOTES_BLOCK]
+    counts = " · ".join(f"{VOTE_WORDS[v]}: {tallies.get(v, 0)}" for v in VOTE_WORDS)
+    word = VOTE_WORDS.get(vote, vote)
+    note = _context(
+        f":white_check_mark: Thanks, your vote ({word}) is recorded. {counts}", block_id=VOTES_BLOCK
+    )
+    position = next(
+        (i + 1 for i, block in enumerate(kept) if block.get("block_id") == FEEDBACK_BLOCK),
+        len(kept),
+    )
+    kept.insert(position, note)
+    return _fit(kept)
+
+
+def share_value(query: str, entry: Entry) -> str:
+    """The Share button's value: the query to answer again, or the entry's key if it is too long."""
+    value = json.dumps({"q": query}, ensure_ascii=False)
+    if len(value) <= MAX_BUTTON_VALUE:
+        return value
+    return json.dumps({"q": f"{entry.protocol} {entry.code}"})
+
+
+def read_share_value(value: str) -> str | None:
+    """The query inside a Share button's value; None when the value is not one of ours."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    query = data.get("q") if isinstance(data, dict) else None
+    return query if isinstance(query, str) and query.strip() else None
+
+
+def _origin(answer: Answer, asked: str | None, shared_by: str | None) -> str:
+    parts = []
+    if shared_by and _USER_ID.match(shared_by):
+        parts.append(f"Shared by <@{shared_by}>")
+    if asked is not None:
+        parts.append(f"asked {_code('/errcode ' + asked)}")
+    elif not answer.secrets:
+        quote = _decisive_line(answer)
+        if quote:
+            parts.append(f"Seen in the message: {_code(quote)}")
+    return " · ".join(parts)
+
+
+def _decisive_line(answer: Answer) -> str:
+    """The line of the message that holds the decisive error, for the reader to check."""
+    entry = answer.decisive
+    spans = [
+        finding.span
+        for finding in sorted(answer.findings, key=lambda f: -f.confidence)
+        if entry is not None and finding.entry.key == entry.key and finding.span
+    ]
+    if not spans:
+        return ""
+    start, end = spans[0][0], spans[0][1]
+    text = answer.query
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return text[line_start : line_end if line_end != -1 else len(text)].strip()
+
+
+def _steps(answer: Answer) -> list[dict[str, Any]]:
+    """Numbered steps, the advice for this case (the failed command, the mode) first."""
+    steps = answer.steps[:MAX_STEPS]
+    specific = [step for step in steps if step in answer.context_advice]
+    general = [step for step in steps if step not in answer.context_advice]
+    groups = [("For this case", specific), ("In general", general)] if specific else []
+    groups = groups or [("What to do", general)]
+    blocks: list[dict[str, Any]] = []
+    number = 1
+    for title, group in groups:
+        if not group:
+            continue
+        lines = [f"*{title}*"]
+        for step in group:
+            line = _clip(f"{number}. {escape(step)}", MAX_SECTION - 40)
+            number += 1
+            if len("\n".join([*lines, line])) > MAX_SECTION:
+                blocks.append(_section("\n".join(lines)))
+                lines = []
+            lines.append(line)
+        blocks.append(_section("\n".join(lines)))
+    return blocks
+
+
+def _feedback(entry: Entry, share_query: str | None) -> dict[str, Any]:
+    key = f"{entry.protocol} {entry.code}"
+    elements = [
+        _button("Helpful", ACTION_HELPFUL, key),
+        _button("Not it", ACTION_NOT_IT, key),
+    ]
+    if share_query is not None:
+        share = _button("Share in channel", ACTION_SHARE, share_value(share_query, entry))
+        share["style"] = "primary"
+        elements.insert(0, share)
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": elements}
+
+
+def _fallback(answer: Answer) -> str:
+    entry = answer.decisive
+    if entry is None:
+        return escape(NOTHING_FOUND)
+    title = heading(entry)
+    text = f"{title}{'' if title.endswith(('.', '!', '?')) else '.'} {answer.verdict_line}"
+    if answer.secrets:
+        text = f"{secret_warning(answer.secrets)} {text}"
+    return _clip(escape(text), MAX_FALLBACK)
+
+
+def _fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most 50 blocks; when cutting, the buttons (the last block) stay."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    last = blocks[-1]
+    keep_last = last.get("type") == "actions" or last.get("block_id") == VOTES_BLOCK
+    if keep_last:
+        return [*blocks[: MAX_BLOCKS - 1], last]
+    return blocks[:MAX_BLOCKS]
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": _plain(text, MAX_HEADER)}
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(mrkdwn, MAX_SECTION)}}
+
+
+def _context(mrkdwn: str, block_id: str | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": _clip(mrkdwn, MAX_CONTEXT)}],
+    }
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def _button(label: str, action_id: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "text": _plain(label, 75),
+        "action_id": action_id,
+        "value": value[:MAX_BUTTON_VALUE],
+    }
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    """A plain_text object whose escaped text fits `limit`, cut on the raw text."""
+    raw = " ".join(text.split())
+    escaped = escape(raw)
+    if len(escaped) > limit:
+        raw = raw[:limit]
+        while raw and len(escape(raw)) > limit - 1:
+            raw = raw[:-1]
+        escaped = escape(raw.rstrip()) + "…"
+    return {"type": "plain_text", "text": escaped or " ", "emoji": True}
+
+
+def _code(text: str) -> str:
+    """User text shown as inline code: one line, escaped, no backticks to break out with."""
+    flat = " ".join(text.replace("`", "ˋ").split())
+    if len(flat) > MAX_QUOTE:
+        flat = flat[: MAX_QUOTE - 1].rstrip() + "…"
+    return f"`{escape(flat)}`" if flat else "``"
+
+
+def _clip(text: str, limit: int) -> str:
+    """Cut to `limit` characters without splitting an entity such as &amp;."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"

@@ -1,0 +1,76 @@
+"""/errcode: acknowledged first, answered privately, with usage, families and both readings."""
+
+from __future__ import annotations
+
+from bot.listeners.commands.errcode import handle_errcode
+from bot.render.blocks import ACTION_SHARE
+from tests.conftest import Bot, command_form
+
+
+def run(bot: Bot, text: str) -> dict:
+    form = command_form(text, bot.fake.response_url("cmd"))
+    handle_errcode(ack=bot.ack, command=form, respond=bot.respond, context=bot.context)
+    (response,) = bot.responses
+    return response
+
+
+def shown(response: dict) -> str:
+    texts = [response.get("text", "")]
+    for block in response.get("blocks", []):
+        text = block.get("text")
+        if isinstance(text, dict):
+            texts.append(text["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                texts.append(element["text"])
+    return "\n".join(texts)
+
+
+def test_the_command_is_acknowledged_before_any_work(bot: Bot) -> None:
+    run(bot, "425")
+    assert bot.order == ["ack", "respond"]
+    assert bot.acks == [()]  # an empty acknowledgement: the answer follows separately
+
+
+def test_the_answer_is_private_and_can_be_shared(bot: Bot) -> None:
+    response = run(bot, "425")
+    assert response["response_type"] == "ephemeral"
+    assert response["blocks"][0]["text"]["text"].startswith("FTP 425")
+    buttons = response["blocks"][-1]["elements"]
+    assert buttons[0]["action_id"] == ACTION_SHARE
+    assert "asked `/errcode 425`" in shown(response)
+
+
+def test_an_ambiguous_code_gives_both_readings(bot: Bot) -> None:
+    text = shown(run(bot, "500"))
+    assert "FTP 500" in text
+    assert "HTTP 500" in text
+
+
+def test_names_and_phrases_are_looked_up(bot: Bot) -> None:
+    assert "WINSOCK 10060" in shown(run(bot, "WSAETIMEDOUT"))
+    bot.responses.clear()
+    assert "WINSOCK 10054" in shown(run(bot, "connection reset"))
+    bot.responses.clear()
+    assert "SFTP 3" in shown(run(bot, "sftp 3"))
+
+
+def test_no_text_or_help_gives_usage(bot: Bot) -> None:
+    for text in ("", "help", "  HELP "):
+        bot.responses.clear()
+        response = run(bot, text)
+        assert "/errcode list ftp 5xx" in shown(response)
+        assert response["response_type"] == "ephemeral"
+
+
+def test_a_family_is_listed(bot: Bot) -> None:
+    text = shown(run(bot, "list ftp 5xx"))
+    assert "FTP 550" in text
+    assert "FTP 530" in text
+    assert "FTP 425" not in text
+
+
+def test_nothing_found_says_so_and_how_to_ask(bot: Bot) -> None:
+    text = shown(run(bot, "asdf qwerty zxcv"))
+    assert "Nothing matched `asdf qwerty zxcv`" in text
+    assert "/errcode 425" in text

@@ -1,0 +1,145 @@
+"""Auto-replies: helpful where an error is reported, silent everywhere else."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.listeners.events.message import handle_message
+from bot.listeners.files import MAX_FILE_BYTES, is_text_file, trusted_url
+from bot.listeners.services import Services
+from tests.conftest import Bot, event_body, make_settings, message_event
+from tests.fake_slack import BOT_TOKEN, BOT_USER_ID
+
+ERROR = "Response: 425 Can't open data connection."
+LOG = "Command: STOR report.csv\nResponse: 550 Permission denied.\n"
+
+
+def deliver(bot: Bot, event: dict, event_id: str | None = None) -> None:
+    handle_message(
+        event=event, body=event_body(event, event_id), client=bot.client, context=bot.context
+    )
+
+
+def test_an_error_in_an_autoreply_channel_gets_a_thread_reply(bot: Bot) -> None:
+    event = message_event(ERROR)
+    deliver(bot, event)
+    (post,) = bot.fake.posts()
+    assert post.body["channel"] == "C0HELP001"
+    assert post.body["thread_ts"] == event["ts"]
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+
+
+def test_a_reply_inside_a_thread_stays_in_that_thread(bot: Bot) -> None:
+    deliver(bot, message_event(ERROR, thread_ts="1700000200.000100"))
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == "1700000200.000100"
+
+
+def test_other_channels_are_left_alone(bot: Bot) -> None:
+    deliver(bot, message_event(ERROR, channel="C0RANDOM1"))
+    assert bot.fake.posts() == []
+
+
+def test_a_star_turns_auto_replies_on_everywhere(bot: Bot) -> None:
+    everywhere = make_settings(bot.fake, ERRDESK_AUTOREPLY_CHANNELS="*")
+    bot.context["errdesk"] = Services(everywhere, bot.services.engine, bot.services.store)
+    deliver(bot, message_event(ERROR, channel="C0RANDOM1"))
+    assert len(bot.fake.posts()) == 1
+
+
+@pytest.mark.parametrize(
+    "text", ["thanks, the upload works now!", "lunch at 12?", "deploy 425 done", ""]
+)
+def test_messages_without_an_error_worth_explaining_get_no_reply(bot: Bot, text: str) -> None:
+    deliver(bot, message_event(text))
+    assert bot.fake.posts() == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"bot_id": "B0OTHER01"},
+        {"subtype": "bot_message", "bot_id": "B0OTHER01", "user": None},
+        {"user": BOT_USER_ID},
+        {"subtype": "message_changed"},
+        {"subtype": "message_deleted"},
+        {"subtype": "channel_join"},
+        {"subtype": "thread_broadcast"},
+        {"subtype": "message_replied"},
+    ],
+    ids=["bot", "bot_message", "itself", "edit", "delete", "join", "broadcast", "replied"],
+)
+def test_bots_itself_and_other_subtypes_are_never_answered(bot: Bot, fields: dict) -> None:
+    deliver(bot, message_event(ERROR, **fields))
+    assert bot.fake.posts() == []
+
+
+def test_a_retried_event_is_answered_once(bot: Bot) -> None:
+    event = message_event(ERROR)
+    deliver(bot, event, event_id="EvRETRY001")
+    deliver(bot, event, event_id="EvRETRY001")
+    assert len(bot.fake.posts()) == 1
+
+
+def test_a_message_that_mentions_the_bot_is_left_to_app_mention(bot: Bot) -> None:
+    deliver(bot, message_event(f"<@{BOT_USER_ID}> {ERROR}"))
+    assert bot.fake.posts() == []
+
+
+def test_the_same_code_is_not_explained_twice_in_one_thread(bot: Bot) -> None:
+    first = message_event(ERROR)
+    deliver(bot, first)
+    deliver(bot, message_event(f"again: {ERROR}", thread_ts=first["ts"]))
+    assert len(bot.fake.posts()) == 1
+    deliver(bot, message_event(LOG, thread_ts=first["ts"]))  # another code: explained
+    deliver(bot, message_event(ERROR))  # another thread: explained
+    assert len(bot.fake.posts()) == 3
+
+
+def test_a_shared_log_file_is_fetched_with_the_bot_token_and_triaged(bot: Bot) -> None:
+    bot.fake.add_file("F0LOG0001", LOG.encode())
+    event = message_event("upload fails, log attached", subtype="file_share")
+    event["files"] = [{"id": "F0LOG0001", "name": "F0LOG0001.log"}]
+    deliver(bot, event)
+    (info,) = bot.fake.calls_to("files.info")
+    assert info.body["file"] == "F0LOG0001"
+    (download,) = bot.fake.calls_to("files/F0LOG0001")
+    assert download.headers["authorization"] == f"Bearer {BOT_TOKEN}"
+    (post,) = bot.fake.posts()
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 550")
+    assert post.body["thread_ts"] == event["ts"]
+    assert "upload" in post.text.lower()  # the advice for a failed STOR comes first
+
+
+def test_files_too_large_binary_or_off_slack_are_not_downloaded(bot: Bot) -> None:
+    bot.fake.add_file("F0BIG0001", b"x", size=MAX_FILE_BYTES + 1)
+    bot.fake.add_file("F0PNG0001", b"x", name="shot.png", mimetype="image/png", filetype="png")
+    bot.fake.add_file("F0EVIL001", LOG.encode(), url_private="https://evil.example/f")
+    event = message_event("see attached", subtype="file_share")
+    event["files"] = [{"id": "F0BIG0001"}, {"id": "F0PNG0001"}, {"id": "F0EVIL001"}]
+    deliver(bot, event)
+    assert len(bot.fake.calls_to("files.info")) == 3
+    assert not [c for c in bot.fake.calls if c.method.startswith("files/")]
+    assert bot.fake.posts() == []
+
+
+def test_a_file_larger_than_announced_is_dropped_after_the_limit(bot: Bot) -> None:
+    bot.fake.add_file("F0LIAR001", LOG.encode() * (MAX_FILE_BYTES // len(LOG) + 1), size=10)
+    event = message_event("log", subtype="file_share")
+    event["files"] = [{"id": "F0LIAR001"}]
+    deliver(bot, event)
+    assert len(bot.fake.calls_to("files/F0LIAR001")) == 1
+    assert bot.fake.posts() == []
+
+
+def test_text_file_detection_and_trusted_hosts() -> None:
+    assert is_text_file({"name": "ftp.LOG"})
+    assert is_text_file({"mimetype": "text/plain"})
+    assert is_text_file({"mode": "snippet", "filetype": "python"})
+    assert not is_text_file({"name": "x.zip", "mimetype": "application/zip"})
+    api = "https://slack.com/api/"
+    assert trusted_url("https://files.slack.com/files-pri/T1-F1/x.log", api)
+    assert not trusted_url("http://files.slack.com/x.log", api)
+    assert not trusted_url("https://files.slack.com.evil.example/x.log", api)
+    assert trusted_url("http://127.0.0.1:5000/files/F1", "http://127.0.0.1:5000/api/")
+    assert not trusted_url("http://127.0.0.1:5001/files/F1", "http://127.0.0.1:5000/api/")

@@ -1,0 +1,240 @@
+"""Block Kit rendering: content, Slack's limits, fallback text and escaping of user text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from bot.engine import Answer, Engine, Entry
+from bot.render import blocks as render
+from bot.render.blocks import (
+    ACTION_HELPFUL,
+    ACTION_NOT_IT,
+    ACTION_SHARE,
+    FEEDBACK_BLOCK,
+    MAX_BLOCKS,
+    MAX_HEADER,
+    MAX_SECTION,
+    VOTES_BLOCK,
+)
+
+HOSTILE = "<!channel> *bold* _it_ `tick` <https://evil.example|click> & <@U0BOSS01>"
+
+
+def entry(**fields: Any) -> Entry:
+    base = {
+        "protocol": "ftp",
+        "code": "550",
+        "title": "Requested action not taken",
+        "meaning": "The server refused the file operation.",
+        "verdict": "you",
+        "steps": ("Check the path.", "Check the permissions."),
+    }
+    return Entry(**{**base, **fields})
+
+
+def answer_for(decisive: Entry | None = None, **fields: Any) -> Answer:
+    decisive = decisive or entry()
+    return Answer(
+        query=fields.pop("query", "550 Permission denied"),
+        decisive=decisive,
+        confidence=0.9,
+        steps=fields.pop("steps", decisive.steps),
+        **fields,
+    )
+
+
+def texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            if not isinstance(value, str):
+                yield from texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from texts(item)
+
+
+def all_text(message: render.Message) -> str:
+    return "\n".join([message.text, *texts(message.blocks)])
+
+
+def test_the_reply_has_header_meaning_verdict_steps_and_buttons() -> None:
+    message = render.render_answer(answer_for())
+    header = message.blocks[0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] == "FTP 550: Requested action not taken"
+    body = all_text(message)
+    assert "The server refused the file operation." in body
+    assert "You can fix this yourself." in body
+    assert "1. Check the path." in body
+    assert "2. Check the permissions." in body
+    actions = message.blocks[-1]
+    assert actions["type"] == "actions"
+    assert actions["block_id"] == FEEDBACK_BLOCK
+    assert [e["action_id"] for e in actions["elements"]] == [ACTION_HELPFUL, ACTION_NOT_IT]
+    assert all(e["value"] == "ftp 550" for e in actions["elements"])
+
+
+def test_fallback_text_names_the_error_and_who_fixes_it() -> None:
+    message = render.render_answer(answer_for(entry(title="Can't open data connection.")))
+    assert message.text == "FTP 550: Can't open data connection. You can fix this yourself."
+
+
+def test_context_specific_steps_come_first_under_their_own_title() -> None:
+    advice = "On upload: you may not write in this folder."
+    answer = answer_for(steps=(advice, "Check the path."), context_advice=(advice,))
+    body = all_text(render.render_answer(answer))
+    assert body.index("*For this case*") < body.index(advice) < body.index("*In general*")
+    assert body.index("*In general*") < body.index("2. Check the path.")
+
+
+def test_other_readings_are_offered() -> None:
+    other = entry(protocol="http", code="500", title="Internal Server Error", verdict="admin")
+    answer = answer_for(entry(code="500", title="Syntax error"), alternatives=(other,))
+    assert "*Could also be:* HTTP 500: Internal Server Error" in all_text(
+        render.render_answer(answer)
+    )
+
+
+def test_exposed_secrets_get_a_warning_near_the_top_and_in_the_fallback() -> None:
+    answer = answer_for(secrets=("a clear-text password (PASS command)",))
+    message = render.render_answer(answer)
+    warning = message.blocks[1]["text"]["text"]
+    assert ":warning:" in warning
+    assert "Delete the message" in warning
+    assert "Delete the message" in message.text
+    assert "clear-text password" in message.text
+
+
+def test_a_message_with_a_secret_is_not_quoted_back() -> None:
+    query = "PASS hunter22\n550 Permission denied"
+    answer = answer_for(query=query, secrets=("a clear-text password (PASS command)",))
+    assert "hunter22" not in all_text(render.render_answer(answer))
+
+
+def test_user_text_is_escaped_and_shown_as_code(engine: Engine) -> None:
+    answer = engine.explain(f"Response: 550 Permission denied {HOSTILE}")
+    assert answer.decisive is not None
+    body = all_text(render.render_answer(answer))
+    for raw in ("<!channel>", "<https://", "<@U0BOSS01>", " & "):
+        assert raw not in body
+    assert "&lt;!channel&gt;" in body
+    quote = next(line for line in body.splitlines() if line.startswith("Seen in the message"))
+    assert "`" in quote
+    assert "*bold*" in quote
+    assert quote.count("`") == 2  # the user's own backtick cannot close the span early
+
+
+def test_the_asked_query_is_echoed_escaped() -> None:
+    message = render.render_answer(answer_for(), asked=HOSTILE, shareable=True)
+    body = all_text(message)
+    assert "<!channel>" not in body
+    assert "&lt;!channel&gt;" in body
+
+
+def test_shareable_answers_carry_a_share_button_whose_value_round_trips() -> None:
+    message = render.render_answer(answer_for(), asked="sftp 3", shareable=True)
+    share = message.blocks[-1]["elements"][0]
+    assert share["action_id"] == ACTION_SHARE
+    assert share["style"] == "primary"
+    assert render.read_share_value(share["value"]) == "sftp 3"
+    plain = render.render_answer(answer_for())
+    assert ACTION_SHARE not in json.dumps(plain.blocks)
+
+
+def test_a_query_too_long_for_a_button_is_shared_by_its_code() -> None:
+    value = render.share_value("x" * 5000, entry())
+    assert len(value) <= render.MAX_BUTTON_VALUE
+    assert render.read_share_value(value) == "ftp 550"
+    assert render.read_share_value("not json") is None
+    assert render.read_share_value('{"q": 3}') is None
+
+
+def test_shared_answers_credit_the_user() -> None:
+    message = render.render_answer(answer_for(), asked="550", shared_by="U0HUMAN01")
+    assert "Shared by <@U0HUMAN01>" in all_text(message)
+    forged = render.render_answer(answer_for(), asked="550", shared_by="<!channel>")
+    assert "Shared by" not in all_text(forged)
+
+
+def test_limits_hold_for_huge_entries_and_answers() -> None:
+    huge = entry(
+        title="T" * 400 + " <&>",
+        meaning="M & <m> " * 1000,
+        steps=tuple(f"Step {n} " + "s & " * 900 for n in range(30)),
+    )
+    others = tuple(entry(code=str(400 + n), title="Other " * 50) for n in range(3))
+    message = render.render_answer(
+        answer_for(huge, query="<!here> " * 5000, alternatives=others), asked="<!here> " * 5000
+    )
+    assert len(message.blocks) <= MAX_BLOCKS
+    assert len(message.blocks[0]["text"]["text"]) <= MAX_HEADER
+    for block in message.blocks:
+        if block["type"] == "section":
+            assert 0 < len(block["text"]["text"]) <= MAX_SECTION
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10
+            assert all(len(e["text"]) <= MAX_SECTION for e in block["elements"])
+    assert 0 < len(message.text) <= render.MAX_FALLBACK
+    assert message.blocks[-1]["type"] == "actions"
+    for text in texts(message.blocks):
+        assert "&amp" not in text[-5:] or text.endswith(";")  # no entity cut in half
+
+
+def test_header_cut_never_leaves_a_broken_entity() -> None:
+    header = render.render_answer(answer_for(entry(title="&" * 300))).blocks[0]["text"]["text"]
+    assert len(header) <= MAX_HEADER
+    assert header.endswith("&amp;…")
+
+
+def test_nothing_found_says_how_to_use_errcode() -> None:
+    message = render.render_nothing_found()
+    assert "/errcode 425" in message.text
+    assert "list ftp 5xx" in message.text
+    asked = render.render_nothing_found(HOSTILE)
+    assert "<!channel>" not in all_text(asked)
+
+
+def test_nothing_found_answer_renders_as_nothing_found() -> None:
+    message = render.render_answer(Answer(query="hello"))
+    assert "/errcode" in message.text
+    assert message.blocks[-1]["type"] == "section"
+
+
+def test_usage_lists_the_ways_to_ask() -> None:
+    body = all_text(render.render_usage())
+    for example in ("/errcode 425", "/errcode sftp 3", "/errcode WSAETIMEDOUT", "list ftp 5xx"):
+        assert example in body
+
+
+def test_family_listing_fits_the_limits() -> None:
+    entries = [entry(code=str(500 + n), title=f"Title {n} " * 20) for n in range(300)]
+    message = render.render_family("list ftp 5xx", entries)
+    assert message.blocks[0]["text"]["text"] == "list ftp 5xx: 300 codes"
+    assert len(message.blocks) <= MAX_BLOCKS
+    assert all(len(t) <= MAX_SECTION for t in texts(message.blocks))
+    assert "FTP 500" in message.text
+    assert len(message.text) <= render.MAX_FALLBACK
+    empty = render.render_family("list ftp 9xx", [])
+    assert "No codes" in empty.text
+
+
+def test_votes_are_shown_once_under_the_buttons() -> None:
+    blocks = render.render_answer(answer_for()).blocks
+    first = render.with_votes(blocks, "helpful", {"helpful": 1, "not_it": 0})
+    second = render.with_votes(first, "not_it", {"helpful": 1, "not_it": 1})
+    tallies = [b for b in second if b.get("block_id") == VOTES_BLOCK]
+    assert len(tallies) == 1
+    assert second.index(tallies[0]) == len(second) - 1
+    assert second[-2]["block_id"] == FEEDBACK_BLOCK  # the buttons stay for others
+    note = tallies[0]["elements"][0]["text"]
+    assert "Not it" in note
+    assert "Helpful: 1" in note
+    assert "Not it: 1" in note
+
+
+def test_escape_handles_the_three_control_characters() -> None:
+    assert render.escape("a & <b> c") == "a &amp; &lt;b&gt; c"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
-from bot.engine.logs import FailureContext, triage
-from bot.engine.recognize import Finding, Recognizer
+from bot.engine.logs import FailureContext, focus, triage
+from bot.engine.recognize import Finding, Recognizer, prepare
 
 # Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
 REPLY_THRESHOLD = 0.6
@@ -93,12 +93,14 @@ class Engine:
 
     def explain(self, text: str) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""
+        text = focus(prepare(text))
         context = triage(text)
         findings = self.recognizer.recognize(text, context)
         return self._answer(text, findings, context.secrets, asked=False)
 
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
+        query = focus(prepare(query))
         context = triage(query)
         direct = _DIRECT_QUERY.match(query)
         if direct:
@@ -136,7 +138,7 @@ class Engine:
         advice = entry.advice_for(decisive.failure.cues())
         reply = (
             not asked
-            and entry.verdict != "info"
+            and entry.is_failure
             and decisive.confidence >= REPLY_THRESHOLD
             and not self.recognizer.discussed(text, decisive)
         )

@@ -128,8 +128,10 @@ _TYPED_COMMAND = re.compile(rf"^[ \t>]*(?P<verb>{_VERB_ALTERNATION})(?=[ \t]|$)"
 _REQUEST_LINE = re.compile(rf"\"(?P<verb>{'|'.join(HTTP_METHODS)}) \S+ HTTP/\d(?:\.\d)?\"")
 _CALL = re.compile(r"\b(?:ftp|sftp|client|self|conn|connection|c|s)\.(?P<call>[a-zA-Z]+)\s*\(")
 _CALL_PREFIX = re.compile(r"\bsftp\.(?P<call>[a-zA-Z]+)\s*:")
+# PASV/EPSV as a command (the end of a log line), not vsftpd's hint "Consider using PASV."
 _PASSIVE = re.compile(
-    r"\b(?:PASV|EPSV)\b|entering (?:extended )?passive mode|\bpassive mode\b", re.I
+    r"\b(?:PASV|EPSV)(?=[ \t]*(?:$|['\"`\\]))|entering (?:extended )?passive mode|\bpassive mode\b",
+    re.I | re.M,
 )
 _ACTIVE = re.compile(r"\b(?:PORT|EPRT)\s+[\d|(]|\bactive mode\b|\bPORT command successful", re.I)
 _TLS = re.compile(
@@ -138,6 +140,84 @@ _TLS = re.compile(
 _CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
 _URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
 _TOKEN = re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{8,}")
+
+
+# Texts longer than this are cut down to the lines that can matter before recognition.
+FOCUS_ABOVE = 16_384
+FOCUS_HEAD_CHARS = 1_024
+FOCUS_TAIL_CHARS = 4_096
+FOCUS_CONTEXT_LINES = 3
+FOCUS_MAX_HITS = 500
+# Words of lines that can hold a failure (looked for with str.find, far faster than a regex).
+# Failures in server replies are caught by their 4xx/5xx code; these catch client-side ones.
+_FAILURE_WORDS = (
+    "error", "fail", "denied", "refused", "reset", "timed out", "no such", "not found", "abort",
+    "closed", "exceed", "quota", "unreach", "exception", "errno", "wsa", "_fx_", "econn",
+    "etimedout", "enotfound", "eai_", "错误", "失败",
+)  # fmt: skip
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# A plain three-digit run is found at C speed; the few that touch other digits are dropped after.
+_THREE_DIGITS = re.compile(r"[45]\d\d")
+
+
+def focus(text: str) -> str:
+    """A long log cut down to its head, its tail, and every line that can hold a failure with
+    the few lines before it (the command a reply answers). Finding those lines is a handful of
+    C-speed scans, so the slower recognition that follows sees a bounded text."""
+    if len(text) <= FOCUS_ABOVE:
+        return text
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few letters lower-case to two characters
+        lowered = text.translate(_ASCII_LOWER)
+    hits = [
+        m.start()
+        for m in _THREE_DIGITS.finditer(text)
+        if not _touches_digit(text, m.start() - 1) and not _touches_digit(text, m.end())
+    ]
+    for word in _FAILURE_WORDS:
+        position = lowered.find(word)
+        while position != -1:
+            hits.append(position)
+            line_end = lowered.find("\n", position)  # one hit a line is enough
+            position = -1 if line_end == -1 else lowered.find(word, line_end + 1)
+    tail_start = max(0, len(text) - FOCUS_TAIL_CHARS)
+    ranges = [(0, _line_end(text, FOCUS_HEAD_CHARS))]
+    for hit in sorted(set(hits))[-FOCUS_MAX_HITS:]:
+        if hit < tail_start:
+            ranges.append((_lines_back(text, hit, FOCUS_CONTEXT_LINES), _line_end(text, hit)))
+    ranges.append((_lines_back(text, tail_start, 0), len(text)))
+    return "\n".join(text[start:end] for start, end in _merged(ranges))
+
+
+def _touches_digit(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and (text[position].isdigit() or text[position] == ".")
+
+
+def _line_end(text: str, position: int, reach: int = 1_024) -> int:
+    """The end of the line at `position`, or `reach` characters on in an endless line."""
+    end = text.find("\n", position, position + reach)
+    return min(len(text), position + reach) if end == -1 else end
+
+
+def _lines_back(text: str, position: int, lines: int, reach: int = 4_096) -> int:
+    """The start of the line `lines` lines before `position`, looking back `reach` at most."""
+    low = max(0, position - reach)
+    start = position
+    for _ in range(lines + 1):
+        start = text.rfind("\n", low, start)
+        if start == -1:
+            return low
+    return start + 1
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 @dataclass(frozen=True)
@@ -255,4 +335,8 @@ def exposed_secrets(text: str) -> tuple[str, ...]:
 
 
 def _masked(secret: str) -> bool:
-    return set(secret) <= set("*x#•.") or secret.lower() in {"<password>", "password", "xxx"}
+    return set(secret.lower()) <= set("*x#•.") or secret.lower() in {
+        "<password>",
+        "password",
+        "xxx",
+    }

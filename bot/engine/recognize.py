@@ -16,6 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -25,8 +26,8 @@ from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.logs import FailureContext, LogContext
 
 # Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
-MAX_SCAN_CHARS = 262_144
-HEAD_CHARS = 16_384
+MAX_SCAN_CHARS = 4_194_304
+HEAD_CHARS = 65_536
 # At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
 MAX_PHRASE_LINES = 3_000
 PHRASE_WINDOW = 320
@@ -35,6 +36,8 @@ ASKED_FUZZY_CUTOFF = 80.0
 # Wordings shorter than this must appear exactly; up to three words, only a typo is forgiven.
 SHORT_PHRASE_CHARS = 12
 SHORT_FUZZY_CUTOFF = 92.0
+# At most this many free-standing numbers are weighed as possible codes.
+MAX_NUMBERS = 2_000
 
 # ASCII word boundaries: in "上传502" or "到nginx" the code and the name still stand alone.
 _I = re.I | re.A
@@ -125,6 +128,8 @@ _ERRNO = [
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.,:/$#+@])(?<!\d-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
 )
+# What follows a reply code: its text (not more numbers, as in a table), or nothing.
+_REPLY_TEXT = re.compile(r"[ \t-]+[^\d\s]|\s*$|\s*['\"`]")
 _TIMESTAMP_END = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[AP]M)?$", _I)
 _ERROR_WORD_AFTER = re.compile(
     r"^\s*(?:(?:or|and|/|,)\s*\d{3}\s*)?(?:[-:]\s*)?(?:errors?|error\s+code|fehler|erreur|errore|错误|錯誤|エラー|"
@@ -246,6 +251,16 @@ class _Phrase:
     # A reason phrase alone ("Connection timed out") is weak evidence of that HTTP status.
     http_title_only: bool = False
 
+    @cached_property
+    def floor(self) -> float:
+        """Short wordings forgive a typo, not a different word."""
+        return SHORT_FUZZY_CUTOFF if self.norm.count(" ") < 3 else 0.0
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        """Numbers in a wording must match exactly: "error code 520" is not "error code 3"."""
+        return frozenset(token for token in self.norm.split() if token.isdigit())
+
 
 def prepare(text: str) -> str:
     """Bound the size, undo Slack's markup and fold unicode look-alikes (fullwidth digits...)."""
@@ -280,7 +295,9 @@ class Recognizer:
         from_phrases: set[tuple[str, tuple[str, str]]] = set()
         for entry in kb:
             for name in entry.names:
-                if " " not in name and not name.islower() and not name.istitle():
+                if " " not in name and (
+                    "." in name or "_" in name or not (name.islower() or name.istitle())
+                ):
                     self._symbols.setdefault(name.casefold(), entry)
                 elif " " not in name:
                     self._words.setdefault(name.casefold(), entry)
@@ -311,24 +328,27 @@ class Recognizer:
                 continue  # single words are names: matched only next to an error label
             exact = len(norm) < SHORT_PHRASE_CHARS
             self._phrases.append(_Phrase(norm, tuple(entries), exact, http_title_only))
-        self._anchors = self._build_anchor_index()
+        self._anchors, self._anchors_needed = self._build_anchor_index()
+        self._wording_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._single_titles = self._build_single_title_pattern()
 
-    def _build_anchor_index(self) -> dict[str, list[int]]:
-        """Each phrase is reachable from its rarest words (by 5-letter prefix, to survive typos)."""
+    def _build_anchor_index(self) -> tuple[dict[str, list[int]], list[int]]:
+        """Each phrase is reachable from its rarest words (by 5-letter prefix, to survive typos),
+        and is only compared with a line that holds enough of them: all for an exact wording,
+        all but one for a fuzzy one."""
         frequency: dict[str, int] = defaultdict(int)
         for phrase in self._phrases:
-            for key in {_anchor_key(t) for t in phrase.norm.split() if t not in _STOPWORDS}:
+            for key in _anchor_keys(phrase.norm):
                 frequency[key] += 1
         index: dict[str, list[int]] = defaultdict(list)
+        needed = []
         for position, phrase in enumerate(self._phrases):
-            keys = sorted(
-                {_anchor_key(t) for t in phrase.norm.split() if t not in _STOPWORDS},
-                key=lambda k: (frequency[k], -len(k)),
-            )
-            for key in keys[:3] or [_anchor_key(phrase.norm.split()[0])]:
+            keys = sorted(_anchor_keys(phrase.norm), key=lambda k: (frequency[k], -len(k)))
+            anchors = keys[:3] or [_anchor_key(phrase.norm.split()[0])]
+            for key in anchors:
                 index[key].append(position)
-        return dict(index)
+            needed.append(len(anchors) if phrase.exact else max(1, len(anchors) - 1))
+        return dict(index), needed
 
     def _build_single_title_pattern(self) -> re.Pattern[str] | None:
         """One-word titles ("Failure", "Forbidden") count only right after an error label."""
@@ -346,7 +366,7 @@ class Recognizer:
     # ---------------------------------------------------------------- recognition
 
     def recognize(self, text: str, context: LogContext, asked: bool = False) -> list[Finding]:
-        text = prepare(text)
+        """Findings in a text already passed through `prepare` (spans index that text)."""
         cues = _protocol_cues(text)
         found: list[Finding] = []
         found += self._codes(text, cues, asked)
@@ -376,7 +396,7 @@ class Recognizer:
 
     def search(self, query: str, limit: int = 3) -> list[Finding]:
         """Closest entries to a short free-text question, for lookups nothing else matched."""
-        norm = normalize(prepare(query))
+        norm = normalize(query)
         if len(norm) < 4:
             return []
         scored: dict[tuple[str, str], tuple[Entry, float]] = {}
@@ -394,10 +414,12 @@ class Recognizer:
 
     def discussed(self, text: str, finding: Finding) -> bool:
         """Whether the sentence holding the finding talks about the error rather than reports it."""
-        text = prepare(text)
         start, end = finding.span
-        left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), start - 200)
-        stops = [i for i in (text.find(".", end), text.find("\n", end)) if i != -1]
+        low = max(0, start - 200)
+        left = max(text.rfind(".", low, start), text.rfind("\n", low, start), low - 1)
+        stops = [
+            i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
+        ]
         right = min([*stops, end + 200])
         return _DISCUSSION.search(text, left + 1, right) is not None
 
@@ -424,7 +446,7 @@ class Recognizer:
                     claimed.add(start)
                     findings.append(finding)
         error_talk = _ERROR_TALK.search(text, 0, 2000) is not None
-        for match in _NUMBER.finditer(text):
+        for match in _bounded(_NUMBER.finditer(text), MAX_NUMBERS):
             start = match.start("code")
             if start in claimed:
                 continue
@@ -441,9 +463,8 @@ class Recognizer:
     def _bare_confidence(
         self, text: str, start: int, end: int, asked: bool, error_talk: bool
     ) -> float:
-        line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", end)
-        line_end = len(text) if line_end == -1 else line_end
+        line_start = _line_start(text, start)
+        line_end = _line_end(text, end)
         before = text[max(line_start, start - 40) : start]
         after = text[end : min(line_end, end + 40)]
         if _NOISE_AFTER.match(after) or _NOISE_BEFORE.search(before):
@@ -469,9 +490,8 @@ class Recognizer:
         cues: dict[str, float],
     ) -> Finding | None:
         readings = self._readings(code, protocol)
-        line_end = text.find("\n", end)
-        following = text[end : len(text) if line_end == -1 else min(line_end, end + 120)]
-        line_start = text.rfind("\n", 0, start) + 1
+        following = text[end : min(_line_end(text, end), end + 120)]
+        line_start = _line_start(text, start)
         if (
             protocol is None
             and cues["ftp"] > 0
@@ -518,15 +538,21 @@ class Recognizer:
             return None, 0.0
         best: tuple[Entry | None, float] = (None, 0.0)
         for entry in readings:
-            for phrase in (entry.title, *entry.phrases, *entry.names):
-                candidate = normalize(phrase)
-                if len(candidate) < 4:
-                    continue
+            for candidate in self._wordings(entry):
                 size = min(len(candidate), len(norm))
                 score = fuzz.ratio(candidate[:size], norm[:size], score_cutoff=80)
                 if score > best[1]:
                     best = (entry, score)
         return best
+
+    def _wordings(self, entry: Entry) -> tuple[str, ...]:
+        """An entry's title, phrases and names, normalized once and kept."""
+        cached = self._wording_cache.get(entry.key)
+        if cached is None:
+            wordings = (entry.title, *entry.phrases, *entry.names)
+            cached = tuple(n for n in map(normalize, wordings) if len(n) >= 4)
+            self._wording_cache[entry.key] = cached
+        return cached
 
     def _errno_finding(self, match: re.Match[str], cues: dict[str, float]) -> Finding | None:
         number = int(match["errno"])
@@ -584,20 +610,23 @@ class Recognizer:
 
     def _phrase_hits(self, norm: str, cutoff: float) -> list[tuple[_Phrase, float]]:
         hits = [(phrase, 100.0) for phrase in self._cjk_phrases if phrase.norm in norm]
-        candidates = {
-            position
-            for token in norm.split()
-            for position in self._anchors.get(_anchor_key(token), ())
-        }
+        tokens = set(norm.split())
+        anchored: dict[int, int] = defaultdict(int)
+        for key in {_anchor_key(token) for token in tokens}:
+            for position in self._anchors.get(key, ()):
+                anchored[position] += 1
         padded = f" {norm} "
-        for position in candidates:
+        for position, count in anchored.items():
+            if count < self._anchors_needed[position]:
+                continue
             phrase = self._phrases[position]
             if phrase.exact:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))
-            elif len(norm) >= len(phrase.norm) - 4:
-                floor = SHORT_FUZZY_CUTOFF if phrase.norm.count(" ") < 3 else cutoff
-                score = fuzz.partial_ratio(phrase.norm, norm, score_cutoff=max(cutoff, floor))
+            elif len(norm) >= len(phrase.norm) - 4 and phrase.numbers <= tokens:
+                score = fuzz.partial_ratio(
+                    phrase.norm, norm, score_cutoff=max(cutoff, phrase.floor)
+                )
                 if score:
                     hits.append((phrase, score))
         return hits
@@ -641,6 +670,20 @@ def _variants(phrase: str) -> list[str]:
     return [norm] if norm else []
 
 
+def _bounded(matches: Iterable[re.Match[str]], limit: int) -> list[re.Match[str]]:
+    """At most `limit` matches: the first tenth and the rest from the end, where failures are."""
+    kept = list(matches)
+    if len(kept) <= limit:
+        return kept
+    head = limit // 10
+    return kept[:head] + kept[-(limit - head) :]
+
+
+def _anchor_keys(norm: str) -> set[str]:
+    """Words that lead to a phrase: not stop words, and not numbers (those must match exactly)."""
+    return {_anchor_key(t) for t in norm.split() if t not in _STOPWORDS and not t.isdigit()}
+
+
 def _anchor_key(token: str) -> str:
     return token[:5]
 
@@ -678,7 +721,7 @@ def _protocol_cues(text: str) -> dict[str, float]:
 
 def _reply_positioned(prefix: str, following: str) -> bool:
     """A number where a reply code stands in a log line: at the start, after a marker or time."""
-    if following and not re.match(r"^[ \t-]+\S|^$|^\s*['\"`]", following):
+    if following and not _REPLY_TEXT.match(following):
         return False
     stripped = prefix.rstrip(" \t'\"`")
     if not stripped:
@@ -686,17 +729,31 @@ def _reply_positioned(prefix: str, following: str) -> bool:
     return not stripped[-1].isalnum() or _TIMESTAMP_END.search(stripped) is not None
 
 
+# How far to look for the ends of a line: a megabyte-long line must not be scanned per number.
+_LINE_REACH = 512
+
+
+def _line_start(text: str, position: int) -> int:
+    low = max(0, position - _LINE_REACH)
+    found = text.rfind("\n", low, position)
+    return found + 1 if found != -1 else low
+
+
+def _line_end(text: str, position: int) -> int:
+    high = position + _LINE_REACH
+    found = text.find("\n", position, high)
+    return found if found != -1 else min(len(text), high)
+
+
 def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list[Finding]:
     """A phrase on the same line as a code is that code's reply text, not a second error."""
     code_lines = {
-        text.rfind("\n", 0, f.span[0]) + 1
+        _line_start(text, f.span[0])
         for f in findings
         if f.kind in ("code", "errno") and f.confidence >= 0.7 and f.entry.is_failure
     }
     return [
-        f
-        for f in findings
-        if f.kind != "phrase" or (text.rfind("\n", 0, f.span[0]) + 1) not in code_lines
+        f for f in findings if f.kind != "phrase" or _line_start(text, f.span[0]) not in code_lines
     ]
 
 

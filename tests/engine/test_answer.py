@@ -1,0 +1,87 @@
+"""Answers: verdict, steps in order, other readings, the reply decision, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support import engine
+
+
+def test_answer_carries_the_entry_verdict_and_steps() -> None:
+    answer = engine().explain("331 Please specify the password.")
+    assert answer.decisive is not None
+    assert answer.decisive.verdict == "you"
+    assert answer.verdict_line == "You can fix this yourself."
+    assert answer.steps == answer.decisive.steps
+
+
+def test_informational_reply_never_triggers_an_automatic_reply() -> None:
+    answer = engine().explain("226 Transfer complete.")
+    assert answer.decisive is not None
+    assert answer.decisive.verdict == "info"
+    assert not answer.reply
+
+
+def test_a_normal_login_step_is_not_an_error_to_reply_to() -> None:
+    answer = engine().explain(
+        "220 Welcome\n331 Please specify the password.\n230 Login successful."
+    )
+    assert not answer.reply
+
+
+def test_context_advice_comes_first_and_is_not_repeated() -> None:
+    answer = engine().explain("> STOR report.csv\n< 552 Disk quota exceeded")
+    assert answer.context_advice, "552 after STOR has advice of its own"
+    assert answer.steps[: len(answer.context_advice)] == answer.context_advice
+    assert len(set(answer.steps)) == len(answer.steps)
+
+
+def test_ambiguous_code_offers_the_other_protocol() -> None:
+    answer = engine().lookup("500")
+    assert answer.decisive is not None
+    keys = [answer.decisive.key, *(entry.key for entry in answer.alternatives)]
+    assert ("ftp", "500") in keys
+    assert ("http", "500") in keys
+
+
+def test_lookup_answers_a_bare_code_that_explain_would_not_reply_to() -> None:
+    assert engine().lookup("sftp 3").decisive.key == ("sftp", "3")
+    assert engine().lookup("WSAETIMEDOUT").decisive.key == ("winsock", "10060")
+    assert engine().lookup("connection reset").decisive.key == ("winsock", "10054")
+
+
+def test_lookup_never_asks_for_an_automatic_reply() -> None:
+    assert not engine().lookup("ftp 425").reply
+
+
+def test_nothing_found_is_an_empty_answer() -> None:
+    answer = engine().explain("lunch at noon?")
+    assert answer.decisive is None
+    assert not answer.reply
+    assert not answer.found
+
+
+def test_family_lists_a_class_of_codes() -> None:
+    family = engine().family("list ftp 5xx")
+    assert family is not None
+    codes = [entry.code for entry in family]
+    assert "550" in codes
+    assert all(code.startswith("5") for code in codes)
+
+
+def test_family_is_none_for_other_queries() -> None:
+    assert engine().family("ftp 550") is None
+
+
+def test_json_contract_has_the_documented_fields() -> None:
+    result = engine().explain("Response: 530 Login incorrect.").to_dict()
+    assert set(result) >= {"reply", "decisive", "findings", "alternatives"}
+    assert set(result["decisive"]) >= {"protocol", "code", "title", "verdict", "confidence"}
+    finding = result["findings"][0]
+    assert set(finding) >= {"protocol", "code", "confidence", "span"}
+    json.dumps(result)  # serialisable as it is
+
+
+def test_exposed_password_is_part_of_the_answer() -> None:
+    answer = engine().explain("PASS hunter2\n530 Login incorrect.")
+    assert answer.secrets == ("a clear-text password (PASS command)",)

@@ -1,0 +1,111 @@
+"""Log triage: the one decisive failure of a pasted log, and the context that changes the advice."""
+
+from __future__ import annotations
+
+from bot.engine.logs import triage
+from tests.support import engine
+
+FILEZILLA_PASSIVE_TIMEOUT = """\
+Status:\tConnecting to 192.0.2.10:21...
+Status:\tConnection established, waiting for welcome message...
+Response:\t220 (vsFTPd 3.0.5)
+Command:\tUSER deploy
+Response:\t331 Please specify the password.
+Command:\tPASS ********
+Response:\t230 Login successful.
+Command:\tPWD
+Response:\t257 "/" is the current directory
+Command:\tTYPE I
+Response:\t200 Switching to Binary mode.
+Command:\tPASV
+Response:\t227 Entering Passive Mode (192,0,2,10,195,80).
+Command:\tMLSD
+Error:\tConnection timed out after 20 seconds of inactivity
+Error:\tFailed to retrieve directory listing
+"""
+
+
+def test_the_failing_reply_is_decisive_not_the_lines_around_it() -> None:
+    answer = engine().explain(FILEZILLA_PASSIVE_TIMEOUT)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("winsock", "10060")
+    assert answer.reply
+
+
+def test_passive_mode_before_the_failure_is_seen() -> None:
+    answer = engine().explain(FILEZILLA_PASSIVE_TIMEOUT)
+    assert answer.failure.mode == "passive"
+    assert answer.failure.command == "MLSD"
+
+
+def test_passive_reply_then_425_gets_passive_advice_first() -> None:
+    log = (
+        "Command:\tPASV\nResponse:\t227 Entering Passive Mode (192,0,2,10,195,80).\n"
+        "Command:\tLIST\nResponse:\t425 Can't open data connection."
+    )
+    answer = engine().explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "425")
+    assert answer.context_advice, "425 after PASV should bring passive-mode advice"
+    assert answer.steps[0] == answer.context_advice[0]
+
+
+def test_550_after_stor_reads_differently_from_550_after_cwd() -> None:
+    after_stor = engine().explain("> STOR report.csv\n< 550 Permission denied.")
+    after_cwd = engine().explain("> CWD /reports\n< 550 Permission denied.")
+    assert after_stor.failure.command == "STOR"
+    assert after_cwd.failure.command == "CWD"
+    assert after_stor.context_advice != after_cwd.context_advice
+    assert after_stor.steps[0] != after_cwd.steps[0]
+
+
+def test_a_failed_probe_command_is_not_the_decisive_error() -> None:
+    log = (
+        "> FEAT\n< 500 Unknown command.\n> PASV\n< 227 Entering Passive Mode (192,0,2,1,4,1)\n"
+        "> STOR a.txt\n< 553 Could not create file."
+    )
+    answer = engine().explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "553")
+
+
+def test_logs_inside_code_fences_are_triaged() -> None:
+    log = "help??\n```\n> RETR big.iso\n< 426 Connection closed; transfer aborted.\n```"
+    answer = engine().explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "426")
+    assert answer.failure.command == "RETR"
+
+
+def test_tls_is_noticed() -> None:
+    context = triage("AUTH TLS\n234 Using authentication type TLS\nPBSZ 0\nPROT P")
+    assert context.at(len("AUTH TLS")).tls
+
+
+def test_active_mode_is_noticed() -> None:
+    log = "PORT 192,0,2,5,7,138\n200 PORT command successful. Consider using PASV.\nSTOR x\n"
+    context = triage(log)
+    assert context.at(len(log)).mode == "active"
+
+
+def test_ftplib_traceback_names_the_failed_call() -> None:
+    log = (
+        'Traceback (most recent call last):\n  File "up.py", line 9, in <module>\n'
+        "    ftp.storbinary('STOR x.zip', fh)\nftplib.error_perm: 553 Could not create file."
+    )
+    answer = engine().explain(log)
+    assert answer.failure.command == "STOR"
+
+
+def test_clear_text_password_is_flagged() -> None:
+    context = triage("USER deploy\n331 Password required\nPASS hunter2\n230 Logged in")
+    assert context.secrets == ("a clear-text password (PASS command)",)
+
+
+def test_masked_password_is_not_flagged() -> None:
+    assert triage("PASS ********\nPASS XXXX\nPASS ****").secrets == ()
+
+
+def test_password_in_url_is_flagged() -> None:
+    context = triage("curl ftp://deploy:s3cret@ftp.example.com/in/")
+    assert context.secrets == ("a password inside a URL (user:password@host)",)

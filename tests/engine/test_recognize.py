@@ -1,0 +1,166 @@
+"""Recognition: codes in context, names, phrases, the protocol from context, no false alarms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Answer
+from tests.support import engine
+
+
+def explain(text: str) -> Answer:
+    return engine().explain(text)
+
+
+def decisive_key(text: str) -> tuple[str, str] | None:
+    answer = explain(text)
+    return answer.decisive.key if answer.decisive else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("error 425", ("ftp", "425")),
+        ("425 Can't open data connection.", ("ftp", "425")),
+        ("Response: 550 Permission denied.", ("ftp", "550")),
+        ("Error code: 3", ("sftp", "3")),
+        ("Socket error = #10054", ("winsock", "10054")),
+        ("HTTP/1.1 413 Payload Too Large", ("http", "413")),
+        ("upload rejected, status 403", ("http", "403")),
+        ("the server returned 530 at login", ("ftp", "530")),
+        ("[WinError 10061] No connection could be made", ("winsock", "10061")),
+        ("ftplib.error_temp: 421 Service not available", ("ftp", "421")),
+        ("The remote server returned an error: (404) Not Found.", ("http", "404")),
+    ],
+)
+def test_codes_in_context(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SSH_FX_NO_SUCH_FILE", ("sftp", "2")),
+        ("SSH2_FX_PERMISSION_DENIED", ("sftp", "3")),
+        ("WSAECONNRESET", ("winsock", "10054")),
+        ("read ECONNRESET", ("winsock", "10054")),
+        ("connect ETIMEDOUT 192.0.2.4:22", ("winsock", "10060")),
+        ("connect EHOSTUNREACH", ("winsock", "10065")),
+        ("getaddrinfo ENOTFOUND ftp.example.com", ("winsock", "11001")),
+        ("EAI_NONAME", ("winsock", "11001")),
+        ("Name or service not known", ("winsock", "11001")),
+        ("[Errno 111] Connection refused", ("winsock", "10061")),
+        ("errno 104", ("winsock", "10054")),
+        ("socket.timeout: timed out", ("winsock", "10060")),
+    ],
+)
+def test_symbolic_names_and_errno_numbers(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Connection reset by peer", ("winsock", "10054")),
+        ("CONNECTION RESET BY PEER", ("winsock", "10054")),
+        ('"connection reset by peer."', ("winsock", "10054")),
+        ("No connection could be made because the target machine actively refused it", None),
+        ("Login incorrect.", ("ftp", "530")),
+        ("Login incorect", ("ftp", "530")),
+        ("No such file or directory", ("sftp", "2")),
+        ("Connection timed out after 20 seconds of inactivity", ("winsock", "10060")),
+        ("Conection timed out after 20 secconds of inactivity", ("winsock", "10060")),
+        ("Failed to retrieve directory listing", None),
+    ],
+)
+def test_phrases_survive_case_quotes_punctuation_and_typos(
+    text: str, expected: tuple[str, str] | None
+) -> None:
+    if expected is None:
+        expected = decisive_key(text.upper())  # same answer whatever the case
+    assert decisive_key(text) == expected, text
+
+
+def test_refused_wording_is_winsock_10061() -> None:
+    text = "No connection could be made because the target machine actively refused it"
+    assert decisive_key(text) == ("winsock", "10061")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Command: STOR a.txt\nResponse: 500 Illegal PORT command.", ("ftp", "500")),
+        ("> PUT /dav/a.txt HTTP/1.1\n< HTTP/1.1 500 Internal Server Error", ("http", "500")),
+        ("vsftpd answers 421 when I connect", ("ftp", "421")),
+        ("nginx answers 502 when I upload through the proxy", ("http", "502")),
+        ("WinSCP sftp upload: error code 4", ("sftp", "4")),
+        ("curl: (22) The requested URL returned error: 401", ("http", "401")),
+    ],
+)
+def test_the_protocol_comes_from_context(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text) == expected, text
+
+
+def test_without_context_both_readings_are_offered() -> None:
+    answer = explain("we keep getting a 500 error")
+    readings = {answer.decisive.key, *(entry.key for entry in answer.alternatives)}
+    assert {("ftp", "500"), ("http", "500")} <= readings, readings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "connect on port 21, or 990 for implicit TLS, or 22 for SFTP",
+        "the upload was 3520276 bytes",
+        "file size 553 KB",
+        "Windows 10.0.22631.4541",
+        "FileZilla 3.66.4 and WinSCP 6.3.5",
+        "see you on 2024-05-25 at 10:54",
+        "error on line 425 of deploy.py",
+        "it costs $550 a year",
+        "we speak HTTP/1.1 to the proxy",
+        "I have 550 files to upload",
+        "200 OK, works now, thanks",
+        "took 426 ms",
+        "pid 10054 exited",
+    ],
+)
+def test_no_false_alarms(text: str) -> None:
+    answer = explain(text)
+    assert not answer.reply, f"{text!r} would get an automatic reply about {answer.decisive}"
+
+
+def test_a_finding_has_a_span_pointing_at_the_code() -> None:
+    text = "after login: error 530 again"
+    finding = next(f for f in explain(text).findings if f.entry.key == ("ftp", "530"))
+    start, end = finding.span
+    assert text[start:end] == "530"
+
+
+def test_confidence_is_higher_with_the_standard_text_than_bare() -> None:
+    with_text = explain("550 Requested action not taken. File unavailable.").confidence
+    bare = explain("got 550").confidence
+    assert with_text > bare
+
+
+def test_non_standard_ftp_code_is_read_from_its_digits() -> None:
+    text = "Response: 520 Closing data connection, error occurred during transfer."
+    answer = explain(text)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "520")
+    assert "not a reply code defined by the FTP standards" in answer.decisive.meaning
+
+
+def test_talking_about_a_code_is_not_reporting_it() -> None:
+    answer = explain("If you send more than five requests you get 429 Too Many Requests.")
+    assert answer.decisive is not None, "the code is still recognized"
+    assert not answer.reply, "but an explanation of behaviour needs no automatic reply"
+
+
+def test_slack_markup_and_entities_are_undone() -> None:
+    text = "&lt;html&gt;&lt;title&gt;413 Request Entity Too Large&lt;/title&gt; from <https://up.example.com|up>"
+    assert decisive_key(text) == ("http", "413")
+
+
+def test_fullwidth_digits_and_colons_are_folded() -> None:
+    assert decisive_key("错误码：３ Permission denied sftp") == ("sftp", "3")

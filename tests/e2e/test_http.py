@@ -1,0 +1,335 @@
+"""`errdesk serve` in HTTP mode, as a subprocess, driven exactly as Slack drives it.
+
+One server and one fake Slack serve the whole module; each test uses its own event ids and
+message timestamps, so the order of the tests does not matter.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.render.blocks import ACTION_HELPFUL, ACTION_SHARE
+from tests.conftest import (
+    HUMAN,
+    ServerProcess,
+    SlackSender,
+    action_payload,
+    command_form,
+    event_body,
+    mention_event,
+    message_event,
+    serve_env,
+)
+from tests.fake_slack import BOT_USER_ID, FakeSlack
+
+pytestmark = pytest.mark.e2e
+
+ERROR = "Response: 425 Can't open data connection."
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack()
+    yield slack
+    slack.close()
+
+
+@pytest.fixture(scope="module")
+def server(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    process = ServerProcess(serve_env(fake), log)
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def slack(server: ServerProcess) -> SlackSender:
+    return SlackSender(server.url)
+
+
+def thread_posts(fake: FakeSlack, ts: str) -> list:
+    return [call for call in fake.posts() if call.body.get("thread_ts") == ts]
+
+
+def test_health_endpoints_answer(server: ServerProcess) -> None:
+    assert server.get("/healthz")[0] == 200
+    status, body = server.get("/readyz")
+    assert status == 200
+    assert "entries" in body
+    assert server.get("/metrics")[0] == 200
+
+
+def test_a_mention_is_answered_in_its_thread(fake: FakeSlack, slack: SlackSender) -> None:
+    event = mention_event("what does 425 Can't open data connection mean?")
+    reply = slack.event(event_body(event))
+    assert reply.status == 200
+    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    assert post.body["channel"] == event["channel"]
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    assert post.headers["authorization"].startswith("Bearer xoxb-")
+
+
+def test_a_retried_event_is_answered_once(fake: FakeSlack, slack: SlackSender) -> None:
+    event = message_event(ERROR)
+    body = event_body(event)
+    assert slack.event(body).status == 200
+    assert slack.event(body, retry_num=1).status == 200
+    assert slack.event(body, retry_num=2).status == 200
+    fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    fake.settle()
+    assert len(thread_posts(fake, event["ts"])) == 1
+
+
+def test_mention_and_message_for_one_ts_give_one_reply(fake: FakeSlack, slack: SlackSender) -> None:
+    as_mention = mention_event(ERROR, channel="C0HELP001")
+    as_message = {**as_mention, "type": "message", "channel_type": "channel"}
+    slack.event(event_body(as_message))
+    slack.event(event_body(as_mention))
+    fake.wait_for(lambda: thread_posts(fake, as_mention["ts"]))
+    fake.settle()
+    assert len(thread_posts(fake, as_mention["ts"])) == 1
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"bot_id": "B0OTHER01"},
+        {"subtype": "bot_message", "bot_id": "B0OTHER01"},
+        {"user": BOT_USER_ID},
+        {"subtype": "message_changed"},
+        {"subtype": "message_deleted"},
+        {"subtype": "channel_join"},
+    ],
+    ids=["bot", "bot_message", "itself", "edit", "delete", "join"],
+)
+def test_never_answers_bots_itself_or_other_subtypes(
+    fake: FakeSlack, slack: SlackSender, fields: dict
+) -> None:
+    event = message_event(ERROR, **fields)
+    assert slack.event(event_body(event)).status == 200
+    control = message_event(ERROR)  # sent after: once it is answered, the first was handled
+    slack.event(event_body(control))
+    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
+    assert thread_posts(fake, event["ts"]) == []
+
+
+def test_never_answers_outside_the_autoreply_channels(fake: FakeSlack, slack: SlackSender) -> None:
+    event = message_event(ERROR, channel="C0RANDOM1")
+    slack.event(event_body(event))
+    control = message_event(ERROR)
+    slack.event(event_body(control))
+    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
+    assert thread_posts(fake, event["ts"]) == []
+
+
+def test_never_the_same_code_twice_in_a_thread(fake: FakeSlack, slack: SlackSender) -> None:
+    first = message_event(ERROR)
+    slack.event(event_body(first))
+    fake.wait_for(lambda: thread_posts(fake, first["ts"]))
+    again = message_event(f"still: {ERROR}", thread_ts=first["ts"])
+    slack.event(event_body(again))
+    other = message_event("Response: 530 Login incorrect.", thread_ts=first["ts"])
+    slack.event(event_body(other))
+    fake.wait_for(lambda: len(thread_posts(fake, first["ts"])) == 2)
+    fake.settle()
+    headers = [p.body["blocks"][0]["text"]["text"][:7] for p in thread_posts(fake, first["ts"])]
+    assert sorted(headers) == ["FTP 425", "FTP 530"]
+
+
+def test_a_shared_log_file_is_triaged(fake: FakeSlack, slack: SlackSender) -> None:
+    fake.add_file("F0E2ELOG1", b"Command: STOR a.csv\nResponse: 553 File name not allowed.\n")
+    event = message_event("log attached", subtype="file_share")
+    event["files"] = [{"id": "F0E2ELOG1"}]
+    slack.event(event_body(event))
+    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 553")
+    assert fake.calls_to("files/F0E2ELOG1")
+
+
+def test_a_secret_is_called_out_and_never_logged(
+    fake: FakeSlack, slack: SlackSender, server: ServerProcess
+) -> None:
+    event = message_event("Command: PASS s3cr3t-pw\nResponse: 530 Login incorrect.")
+    slack.event(event_body(event))
+    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    assert "Delete the message" in post.text
+    assert "s3cr3t-pw" not in post.text
+    assert "s3cr3t-pw" not in server.log
+    assert "Login incorrect" not in server.log
+    assert "xoxb-" not in server.log
+
+
+def test_errcode_is_acknowledged_within_3_seconds_even_for_a_huge_hostile_text(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    hostile = ("<!channel> *bold* ```x``` 550 Permission denied & <@U0BOSS01> " * 700)[:40_000]
+    reply = slack.command(command_form(hostile, fake.response_url("huge")))
+    assert reply.status == 200
+    assert reply.body == ""
+    assert reply.seconds < 3.0, f"acknowledged after {reply.seconds:.3f} s"
+    print(
+        f"\n/errcode acknowledgement for {len(hostile)} characters: {reply.seconds * 1000:.0f} ms"
+    )
+    (answer,) = fake.wait_for(
+        lambda: [c for c in fake.responses() if c.method == "respond/huge"], timeout=20
+    )
+    assert answer.body["response_type"] == "ephemeral"
+    assert "<!channel>" not in answer.text
+
+
+def test_errcode_answers_privately_and_the_share_button_posts_publicly(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    reply = slack.command(command_form("500", fake.response_url("ask500"), channel="C0SHARE01"))
+    assert reply.status == 200
+    (answer,) = fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/ask500"])
+    assert answer.body["response_type"] == "ephemeral"
+    assert "HTTP 500" in answer.text  # the other reading of an ambiguous code
+    share = next(e for e in answer.body["blocks"][-1]["elements"] if e["action_id"] == ACTION_SHARE)
+    click = action_payload(
+        ACTION_SHARE, share["value"], fake.response_url("share500"), channel="C0SHARE01"
+    )
+    click["container"]["is_ephemeral"] = True
+    assert slack.action(click).status == 200
+    (post,) = fake.wait_for(
+        lambda: [p for p in fake.posts() if p.body.get("channel") == "C0SHARE01"]
+    )
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 500")
+    assert f"<@{HUMAN}>" in post.text
+    fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/share500"])
+
+
+def test_usage_and_family_listing(fake: FakeSlack, slack: SlackSender) -> None:
+    slack.command(command_form("", fake.response_url("usage")))
+    slack.command(command_form("list ftp 5xx", fake.response_url("family")))
+    (usage,) = fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/usage"])
+    (family,) = fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/family"])
+    assert "/errcode list ftp 5xx" in usage.text
+    assert "FTP 550" in family.text
+
+
+def test_feedback_updates_the_message(fake: FakeSlack, slack: SlackSender) -> None:
+    event = mention_event("ECONNRESET")
+    slack.event(event_body(event))
+    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    message = {"ts": "1700009999.000100", "text": post.body["text"], "blocks": post.body["blocks"]}
+    click = action_payload(ACTION_HELPFUL, "winsock 10054", fake.response_url("v"), message=message)
+    assert slack.action(click).status == 200
+    (update,) = fake.wait_for(
+        lambda: [c for c in fake.calls_to("chat.update") if c.body["ts"] == message["ts"]]
+    )
+    assert "Helpful: 1" in update.text
+
+
+def test_a_rate_limited_reply_is_retried_after_retry_after(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    event = message_event(ERROR)
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+    slack.event(event_body(event))
+    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]), timeout=15)
+    attempts = [
+        c
+        for c in fake.calls_to("chat.postMessage", ok_only=False)
+        if c.body.get("thread_ts") == event["ts"]
+    ]
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0
+    assert post is attempts[1]
+
+
+def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
+    event = message_event(ERROR)
+    fake.fail("chat.postMessage", status=503)
+    slack.event(event_body(event))
+    fake.wait_for(lambda: thread_posts(fake, event["ts"]), timeout=15)
+
+
+def test_channel_not_found_is_logged_and_counted_and_the_bot_carries_on(
+    fake: FakeSlack, slack: SlackSender, server: ServerProcess
+) -> None:
+    metric = 'errdesk_slack_api_errors_total{error="channel_not_found",method="chat.postMessage"}'
+
+    def errors() -> float:
+        for line in server.get("/metrics")[1].splitlines():
+            if line.startswith(metric):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = errors()
+    fake.fail("chat.postMessage", error="channel_not_found")
+    lost = message_event(ERROR)
+    slack.event(event_body(lost))
+    fake.wait_for(lambda: errors() == before + 1)
+    after = message_event(ERROR)
+    slack.event(event_body(after))
+    fake.wait_for(lambda: thread_posts(fake, after["ts"]))
+    assert "chat.postMessage failed: channel_not_found" in server.log
+
+
+def test_bad_or_missing_signatures_and_stale_requests_get_401_and_no_action(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    event = message_event(ERROR)
+    body = json.dumps(event_body(event))
+    bad = slack.post(body, "application/json", signature="v0=" + "0" * 64)
+    missing = slack.post(body, "application/json", signed=False)
+    stale = slack.post(body, "application/json", timestamp=int(time.time()) - 600)
+    assert [r.status for r in (bad, missing, stale)] == [401, 401, 401]
+    control = message_event(ERROR)
+    slack.event(event_body(control))
+    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
+    assert thread_posts(fake, event["ts"]) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        ("payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
+        ('{"type": "event_callback"}', "application/json"),
+        (b"\xff\xfe{}", "application/json"),
+    ],
+    ids=["json", "form-payload", "payload-list", "no-event", "not-utf8"],
+)
+def test_malformed_payloads_get_a_4xx_without_a_stack_trace(
+    slack: SlackSender, body: str | bytes, content_type: str
+) -> None:
+    reply = slack.post(body, content_type)
+    assert 400 <= reply.status < 500
+    assert "Traceback" not in reply.body
+    assert "Error" not in reply.body
+
+
+def test_oversized_bodies_are_refused_before_reading(server: ServerProcess) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.putrequest("POST", "/slack/events")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", "2100000")
+        connection.endheaders(b"{}")
+        assert connection.getresponse().status == 413
+    finally:
+        connection.close()
+
+
+def test_sigterm_stops_the_server_cleanly(fake: FakeSlack, tmp_path: Path) -> None:
+    process = ServerProcess(serve_env(fake), tmp_path / "stop.log")
+    try:
+        process.wait_ready()
+    finally:
+        started = time.monotonic()
+        status = process.stop()
+    assert status == 0, process.log
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in process.log

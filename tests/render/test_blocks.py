@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from bot.engine import Answer, Engine, Entry
+from bot.engine import Answer, Engine, Entry, Finding
 from bot.render import blocks as render
 from bot.render.blocks import (
     ACTION_HELPFUL,
@@ -115,17 +115,29 @@ def test_a_message_with_a_secret_is_not_quoted_back() -> None:
     assert "hunter22" not in all_text(render.render_answer(answer))
 
 
-def test_user_text_is_escaped_and_shown_as_code(engine: Engine) -> None:
-    answer = engine.explain(f"Response: 550 Permission denied {HOSTILE}")
-    assert answer.decisive is not None
-    body = all_text(render.render_answer(answer))
+def test_user_text_is_escaped_and_shown_as_code() -> None:
+    query = f"Status: connected\nResponse: 550 Permission denied {HOSTILE}\nStatus: done"
+    start = query.index("550")
+    finding = Finding(
+        entry=entry(), confidence=0.9, span=(start, start + 3), kind="code", matched="550"
+    )
+    body = all_text(render.render_answer(answer_for(query=query, findings=(finding,))))
     for raw in ("<!channel>", "<https://", "<@U0BOSS01>", " & "):
         assert raw not in body
     assert "&lt;!channel&gt;" in body
     quote = next(line for line in body.splitlines() if line.startswith("Seen in the message"))
-    assert "`" in quote
-    assert "*bold*" in quote
+    assert "Response: 550 Permission denied" in quote  # the line that holds the error, only
+    assert "Status" not in quote
+    assert "*bold*" in quote  # inside a code span: shown, not formatted
     assert quote.count("`") == 2  # the user's own backtick cannot close the span early
+
+
+def test_a_real_answer_with_hostile_text_renders_safely(engine: Engine) -> None:
+    answer = engine.explain(f"Response: 550 Permission denied {HOSTILE}")
+    assert answer.decisive is not None
+    body = all_text(render.render_answer(answer))
+    for raw in ("<!channel>", "<https://", "<@U0BOSS01>"):
+        assert raw not in body
 
 
 def test_the_asked_query_is_echoed_escaped() -> None:

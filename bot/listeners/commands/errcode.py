@@ -11,6 +11,7 @@ from bot.listeners.slack_calls import respond_with
 from bot.render.blocks import render_answer, render_family, render_nothing_found, render_usage
 
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "usage"})
+LIST_WORD = "list"
 
 
 def handle_errcode(
@@ -23,17 +24,26 @@ def handle_errcode(
 
 
 def answer_command(services: Services, command: dict[str, Any], respond: Respond) -> str:
+    """The command's own syntax is read here (help, list); the query itself by the engine.
+
+    `list` asks for a family; anything else is looked up first, because "sftp 3" is a code
+    that also reads as a family, and a family only when nothing matched ("ftp 5xx").
+    """
     query = str(command.get("text") or "").strip()
+    engine = services.engine
     outcome = "replied"
     if query.lower() in HELP_WORDS:
         message, outcome = render_usage(), "usage"
-    elif (family := services.engine.family(query)) is not None:
-        message = render_family(query, family)
+    elif query.split(maxsplit=1)[0].lower() == LIST_WORD:
+        family = engine.family(query)
+        message = render_family(query, family) if family is not None else render_usage()
     else:
-        answer = services.engine.lookup(query)
+        answer = engine.lookup(query)
         if answer.decisive is not None:
             message = render_answer(answer, asked=query, shareable=True)
             count_reply(answer)
+        elif (family := engine.family(query)) is not None:
+            message = render_family(query, family)
         else:
             message, outcome = render_nothing_found(query), "not_found"
             count_unrecognized("command")

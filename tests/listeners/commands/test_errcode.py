@@ -52,7 +52,8 @@ def test_names_and_phrases_are_looked_up(bot: Bot) -> None:
     bot.responses.clear()
     assert "WINSOCK 10054" in shown(run(bot, "connection reset"))
     bot.responses.clear()
-    assert "SFTP 3" in shown(run(bot, "sftp 3"))
+    response = run(bot, "sftp 3")
+    assert response["blocks"][0]["text"]["text"].startswith("SFTP 3:")
 
 
 def test_no_text_or_help_gives_usage(bot: Bot) -> None:
@@ -68,6 +69,10 @@ def test_a_family_is_listed(bot: Bot) -> None:
     assert "FTP 550" in text
     assert "FTP 530" in text
     assert "FTP 425" not in text
+
+
+def test_list_without_a_family_gives_usage(bot: Bot) -> None:
+    assert "/errcode list ftp 5xx" in shown(run(bot, "list everything"))
 
 
 def test_nothing_found_says_so_and_how_to_ask(bot: Bot) -> None:

@@ -399,17 +399,19 @@ class Recognizer:
         norm = normalize(query)
         if len(norm) < 4:
             return []
-        scored: dict[tuple[str, str], tuple[Entry, float]] = {}
+        scored: dict[tuple[str, str], tuple[Entry, float, float]] = {}
         for entry in self.kb:
             for wording in (entry.title, *entry.phrases, *entry.names):
-                score = fuzz.WRatio(norm, normalize(wording), score_cutoff=80)
-                if score and score > scored.get(entry.key, (entry, 0.0))[1]:
-                    scored[entry.key] = (entry, score)
-        ranked = sorted(scored.values(), key=lambda item: (-item[1], not item[0].is_failure))
+                candidate = normalize(wording)
+                score = fuzz.token_set_ratio(norm, candidate, score_cutoff=85)
+                closeness = fuzz.ratio(norm, candidate)  # breaks ties: the nearest wording
+                if score and (score, closeness) > scored.get(entry.key, (entry, 0.0, 0.0))[1:]:
+                    scored[entry.key] = (entry, score, closeness)
+        ranked = sorted(scored.values(), key=lambda item: (-item[1], -item[2]))
         span = (0, len(query))
         return [
             Finding(entry, score / 100 * 0.8, span, "search", query, (entry,))
-            for entry, score in ranked[:limit]
+            for entry, score, _ in ranked[:limit]
         ]
 
     def discussed(self, text: str, finding: Finding) -> bool:

@@ -68,6 +68,15 @@ def test_health_endpoints_answer(server: ServerProcess) -> None:
     assert server.get("/metrics")[0] == 200
 
 
+def test_the_request_url_check_is_answered(slack: SlackSender) -> None:
+    reply = slack.post(
+        json.dumps({"token": "x", "challenge": "ch4llenge", "type": "url_verification"}),
+        "application/json",
+    )
+    assert reply.status == 200
+    assert "ch4llenge" in reply.body
+
+
 def test_a_mention_is_answered_in_its_thread(fake: FakeSlack, slack: SlackSender) -> None:
     event = mention_event("what does 425 Can't open data connection mean?")
     reply = slack.event(event_body(event))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -160,6 +161,18 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
+class GunicornLogs(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's own lines go through errdesk's handler: one format (JSON lines when asked for),
+    the same token redaction, instead of a second handler printing plain text beside it."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.propagate = True
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": f"0.0.0.0:{settings.port}",
@@ -171,6 +184,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": GunicornLogs,
         "loglevel": settings.log_level.lower(),
         "preload_app": False,
         "proc_name": "errdesk",

@@ -43,7 +43,7 @@ def fake() -> Iterator[FakeSlack]:
 @pytest.fixture(scope="module")
 def server(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = ServerProcess(serve_env(fake), log)
+    process = ServerProcess(serve_env(fake, ERRDESK_LOG_FORMAT="json"), log)
     try:
         process.wait_ready()
         yield process
@@ -330,6 +330,13 @@ def test_oversized_bodies_are_refused_before_reading(server: ServerProcess) -> N
         assert connection.getresponse().status == 413
     finally:
         connection.close()
+
+
+def test_every_log_line_is_json_when_asked_for(server: ServerProcess) -> None:
+    lines = [line for line in server.log.splitlines() if line.strip()]
+    assert any('"logger": "gunicorn.error"' in line for line in lines)
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
 
 
 def test_sigterm_stops_the_server_cleanly(fake: FakeSlack, tmp_path: Path) -> None:

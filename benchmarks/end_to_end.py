@@ -1,0 +1,504 @@
+"""End to end: signed Slack events over HTTP to the real `errdesk serve`, at a fixed rate.
+
+The load is open-loop: event i is due at start + i / rate whatever happened to earlier ones,
+and every latency is counted from when the event was due, so a server that falls behind shows
+it (no coordinated omission). A pool of keep-alive connections sends the events, as Slack keeps
+a few connections open. Each event is a channel message with a real error in it, in a channel
+where errdesk replies unasked, so errdesk does its whole job: verify, acknowledge, recognize,
+render and post the reply to the fake Slack Web API, where its arrival time is recorded.
+
+The same load then goes to a minimal Bolt app that only acknowledges, served the same way
+(`benchmarks.minimal_app`), in the same run: the ratio of the two is what errdesk adds.
+Everything stays on 127.0.0.1 and is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib.util
+import json
+import math
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.signature import SignatureVerifier
+
+from benchmarks.common import (
+    REPO,
+    SKIP,
+    Row,
+    duration,
+    judged,
+    percentile,
+    ratio,
+    safe_ratio,
+)
+from benchmarks.recognition import CHAT_LINES
+
+PART = "end to end"
+SLACK_PATH = "/slack/events"
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench"
+CHANNEL = "C0BENCH01"
+USER = "U0BENCH01"
+TEAM = "T0000001"
+
+EVENTS = 2_000
+RATE = 200.0
+QUICK_EVENTS = 40
+QUICK_RATE = 100.0
+WARMUP_EVENTS = 20
+CONNECTIONS = 16
+# Hard bounds, whatever the flags say.
+MAX_EVENTS = 20_000
+MAX_RATE = 1_000.0
+MAX_LOAD_SECONDS = 120.0
+START_SECONDS = 30.0
+DRAIN_SECONDS = 15.0
+STOP_SECONDS = 25.0
+REQUEST_TIMEOUT = 10.0
+
+ACK_P99_TARGET = 0.050
+BASELINE_FACTOR = 1.5
+
+# A few pasted log excerpts beside the one-line errors: what a helpdesk channel receives.
+LOG_EXCERPTS = (
+    "Status:\tConnecting to 203.0.113.24:21...\nStatus:\tConnection established, waiting for "
+    "welcome message...\nResponse:\t220 ProFTPD Server\nCommand:\tUSER deploy\nResponse:\t331 "
+    "Password required for deploy\nCommand:\tPASS ********\nResponse:\t530 Login incorrect.\n"
+    "Error:\tCritical error: Could not connect to server",
+    "Command:\tPASV\nResponse:\t227 Entering Passive Mode (10,0,0,5,195,80).\nCommand:\tMLSD\n"
+    "Error:\tConnection timed out after 20 seconds of inactivity\nError:\tFailed to retrieve "
+    "directory listing",
+    "why does this keep happening?\n```\nTraceback (most recent call last):\n  File "
+    '"sync.py", line 41, in <module>\n    ftp.storbinary(f"STOR {name}", handle)\n'
+    "ftplib.error_perm: 553 Could not create file.\n```",
+    "> PUT /remote.php/dav/files/deploy/backup.zip HTTP/1.1\n< HTTP/1.1 413 Request Entity "
+    "Too Large\n< Server: nginx\nupload aborted",
+)
+
+
+@dataclass
+class Sample:
+    due: float
+    started: float = math.nan
+    acked: float = math.nan
+    status: int = 0
+    error: str = ""
+
+
+@dataclass
+class LoadResult:
+    samples: list[Sample]
+    reconnects: int
+    first_due: float
+    cpu_seconds: float = math.nan
+    reply_delays: list[float] = field(default_factory=list)  # due -> reply at the fake
+
+    @property
+    def acked(self) -> list[Sample]:
+        return [s for s in self.samples if s.status == 200]
+
+    def ack_latencies(self) -> list[float]:
+        return [s.acked - s.due for s in self.acked]
+
+    @property
+    def failures(self) -> int:
+        return sum(1 for s in self.samples if s.status != 200)
+
+    @property
+    def events_per_second(self) -> float:
+        done = self.acked
+        if not done:
+            return 0.0
+        return len(done) / max(max(s.acked for s in done) - self.first_due, 1e-9)
+
+
+# --- the events -----------------------------------------------------------------------------
+
+
+def event_texts() -> list[str]:
+    """Error messages errdesk replies to unasked (checked here, so each event expects a reply)."""
+    from bot.engine import Engine, load_knowledge
+
+    engine = Engine(load_knowledge())
+    candidates = [text for text, is_error in CHAT_LINES if is_error] + list(LOG_EXCERPTS)
+    return [text for text in candidates if engine.explain(text).reply]
+
+
+def message_event(index: int, text: str, run: str) -> tuple[str, dict[str, Any]]:
+    """An event_callback for a channel message; its ts is unique, so its reply can be matched."""
+    ts = f"{1_700_000_000 + index}.{run}"
+    return ts, {
+        "token": "unused",
+        "team_id": TEAM,
+        "api_app_id": "A0000001",
+        "type": "event_callback",
+        "event_id": f"Ev{run}{index:07d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": "UBOT0001", "is_bot": True}],
+        "event": {
+            "type": "message",
+            "channel": CHANNEL,
+            "channel_type": "channel",
+            "user": USER,
+            "text": text,
+            "ts": ts,
+            "event_ts": ts,
+        },
+    }
+
+
+def signed_requests(
+    texts: Sequence[str], count: int, run: str
+) -> tuple[list[str], list[bytes], list[dict[str, str]]]:
+    """Bodies and headers signed up front, so the load generator only sends."""
+    verifier = SignatureVerifier(SIGNING_SECRET)
+    timestamp = str(int(time.time()))
+    stamps, bodies, headers = [], [], []
+    for index in range(count):
+        ts, payload = message_event(index, texts[index % len(texts)], run)
+        body = json.dumps(payload)
+        stamps.append(ts)
+        bodies.append(body.encode())
+        headers.append(
+            {
+                "Content-Type": "application/json",
+                "X-Slack-Request-Timestamp": timestamp,
+                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
+            }
+        )
+    return stamps, bodies, headers
+
+
+# --- the load generator -----------------------------------------------------------------------
+
+
+def drive(
+    port: int,
+    bodies: Sequence[bytes],
+    headers: Sequence[dict[str, str]],
+    rate: float,
+    connections: int = CONNECTIONS,
+) -> LoadResult:
+    """Send every body at its due time over a pool of keep-alive connections; wait for all."""
+    samples = [Sample(due=math.nan) for _ in bodies]
+    jobs: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    reconnects = [0]
+    lock = threading.Lock()
+
+    def connect() -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        connection.connect()
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+
+    def send(connection: http.client.HTTPConnection | None, index: int) -> Any:
+        connection = connection or connect()
+        connection.request("POST", SLACK_PATH, body=bodies[index], headers=headers[index])
+        response = connection.getresponse()
+        response.read()
+        samples[index].acked = time.monotonic()
+        samples[index].status = response.status
+        if response.will_close:
+            connection.close()
+            return None
+        return connection
+
+    def worker() -> None:
+        connection: http.client.HTTPConnection | None = None
+        while (index := jobs.get()) is not None:
+            samples[index].started = time.monotonic()
+            try:
+                try:
+                    connection = send(connection, index)
+                except (ConnectionError, http.client.BadStatusLine, http.client.CannotSendRequest):
+                    # A keep-alive connection the server closed while idle: reconnect, once.
+                    if connection is not None:
+                        connection.close()
+                    with lock:
+                        reconnects[0] += 1
+                    connection = send(None, index)
+            except (OSError, http.client.HTTPException) as error:
+                samples[index].error = type(error).__name__
+                if connection is not None:
+                    connection.close()
+                connection = None
+        if connection is not None:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    first_due = time.monotonic() + 0.05
+    for index in range(len(bodies)):
+        due = first_due + index / rate
+        samples[index].due = due
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        jobs.put(index)
+    for _ in threads:
+        jobs.put(None)
+    deadline = time.monotonic() + REQUEST_TIMEOUT * 2
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return LoadResult(samples, reconnects[0], first_due)
+
+
+# --- the servers ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """One server process on 127.0.0.1 with its log in a file; stopped with SIGTERM."""
+
+    def __init__(self, name: str, command: list[str], api_url: str, folder: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.log_path = folder / f"{name.replace(' ', '-')}.log"
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SLACK_", "ERRDESK_", "PROMETHEUS_"))
+            and key not in ("REDIS_URL", "PORT", "WEB_CONCURRENCY")
+        }
+        env |= {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            "PORT": str(self.port),
+            "ERRDESK_AUTOREPLY_CHANNELS": "*",
+        }
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.process.returncode}: {self.tail()}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    return
+                connection.close()
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not up within {START_SECONDS:.0f} s: {self.tail()}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the server and its workers so far (Linux /proc); NaN elsewhere."""
+        return _cpu_seconds(self.process.pid)
+
+    def tail(self, lines: int = 15) -> str:
+        self._log.flush()
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_SECONDS)
+        self._log.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # After the name: state, ppid, ... utime is field 14, stime 15 (1-based, whole line).
+            if int(entry.name) == pid or int(fields[1]) == pid:
+                total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return math.nan
+    return total / ticks
+
+
+# --- one run against one server ---------------------------------------------------------------
+
+
+def measure(
+    server: Server,
+    fake: Any,
+    texts: Sequence[str],
+    events: int,
+    rate: float,
+    expect_replies: bool,
+) -> LoadResult:
+    server.wait_ready()
+    run = f"{server.port:06d}"  # one port per server: no ts is shared between the two runs
+    stamps, bodies, headers = signed_requests(texts, WARMUP_EVENTS + events, run)
+    # Warm-up (auth.test, first imports, first connections): sent, not counted.
+    drive(server.port, bodies[:WARMUP_EVENTS], headers[:WARMUP_EVENTS], rate=50.0, connections=4)
+    if expect_replies:
+        _wait_replies(fake, stamps[:WARMUP_EVENTS], DRAIN_SECONDS)
+    cpu_before = server.cpu_seconds()
+    result = drive(server.port, bodies[WARMUP_EVENTS:], headers[WARMUP_EVENTS:], rate)
+    if expect_replies:
+        measured = stamps[WARMUP_EVENTS:]
+        arrivals = _wait_replies(fake, measured, DRAIN_SECONDS)
+        result.reply_delays = [
+            arrivals[ts] - sample.due
+            for ts, sample in zip(measured, result.samples, strict=True)
+            if ts in arrivals
+        ]
+    result.cpu_seconds = server.cpu_seconds() - cpu_before
+    return result
+
+
+def _wait_replies(fake: Any, stamps: Sequence[str], timeout: float) -> dict[str, float]:
+    """Arrival time of the first chat.postMessage in each event's thread, waiting a bounded time."""
+    wanted = set(stamps)
+    deadline = time.monotonic() + timeout
+    arrivals: dict[str, float] = {}
+    while True:
+        for call in fake.posts():
+            thread = str(call.body.get("thread_ts") or "")
+            if thread in wanted and call.body.get("channel") == CHANNEL:
+                arrivals.setdefault(thread, call.at)
+        if len(arrivals) >= len(wanted) or time.monotonic() > deadline:
+            return arrivals
+        time.sleep(0.1)
+
+
+# --- the part ---------------------------------------------------------------------------------
+
+
+def run(quick: bool = False, events: int | None = None, rate: float | None = None) -> list[Row]:
+    events = min(events or (QUICK_EVENTS if quick else EVENTS), MAX_EVENTS)
+    rate = min(rate or (QUICK_RATE if quick else RATE), MAX_RATE)
+    if events / rate > MAX_LOAD_SECONDS:
+        events = int(rate * MAX_LOAD_SECONDS)
+    missing = [m for m in ("bot.server", "bot.app") if importlib.util.find_spec(m) is None]
+    if missing:
+        return [
+            Row(PART, "errdesk serve", "skipped", f"{', '.join(missing)} not present", "", SKIP)
+        ]
+    try:
+        from tests.fake_slack import FakeSlack
+    except ImportError as error:
+        return [Row(PART, "fake Slack", "skipped", f"tests.fake_slack: {error}", "", SKIP)]
+
+    texts = event_texts()
+    fake = FakeSlack()
+    results: dict[str, LoadResult] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="errdesk-bench-") as folder:
+            for name, command, replies in (
+                ("errdesk", [sys.executable, "-m", "bot", "serve"], True),
+                ("minimal Bolt", [sys.executable, "-m", "benchmarks.minimal_app"], False),
+            ):
+                server = Server(name, command, fake.api_url, Path(folder))
+                try:
+                    results[name] = measure(server, fake, texts, events, rate, replies)
+                finally:
+                    server.stop()
+    finally:
+        fake.close()
+    return _rows(results, events, rate, len(texts))
+
+
+def _rows(results: dict[str, LoadResult], events: int, rate: float, kinds: int) -> list[Row]:
+    rows: list[Row] = []
+    load = f"{events:,} events at {rate:.0f}/s"
+    p99 = {}
+    for name, result in results.items():
+        latencies = result.ack_latencies()
+        p99[name] = percentile(latencies, 99)
+        subject = f"{name}, {load}"
+        rows.append(
+            Row(
+                PART,
+                subject,
+                "ack latency p50 / p95 / p99",
+                " / ".join(duration(percentile(latencies, q)) for q in (50, 95, 99)),
+                "p99 <= 50 ms" if name == "errdesk" else "",
+                judged(p99[name] <= ACK_P99_TARGET) if name == "errdesk" else "",
+            )
+        )
+        if name == "errdesk":
+            arrivals = result.reply_delays
+            rows.append(
+                Row(
+                    PART,
+                    subject,
+                    "reply at fake Slack p50 / p95 / p99",
+                    " / ".join(duration(percentile(arrivals, q)) for q in (50, 95, 99)),
+                )
+            )
+        lag = [s.started - s.due for s in result.samples if not math.isnan(s.started)]
+        rows.append(
+            Row(
+                PART,
+                subject,
+                "events/s acknowledged (client lag p99)",
+                f"{result.events_per_second:.0f} ({duration(percentile(lag, 99))})",
+            )
+        )
+        missing = events - len(result.reply_delays) if name == "errdesk" else 0
+        rows.append(
+            Row(
+                PART,
+                subject,
+                "errors: not 200 / no reply (reconnects)",
+                f"{result.failures} / {missing} ({result.reconnects})",
+                "0 / 0",
+                judged(result.failures == 0 and missing == 0),
+            )
+        )
+        rows.append(
+            Row(
+                PART,
+                subject,
+                "server CPU per event",
+                duration(safe_ratio(result.cpu_seconds, len(result.acked))),
+            )
+        )
+    if "errdesk" in p99 and "minimal Bolt" in p99:
+        factor = safe_ratio(p99["errdesk"], p99["minimal Bolt"])
+        p50 = {name: percentile(result.ack_latencies(), 50) for name, result in results.items()}
+        rows.append(
+            Row(
+                PART,
+                "errdesk / minimal Bolt",
+                "ack latency ratio p99 (p50)",
+                f"{ratio(factor)} ({ratio(safe_ratio(p50['errdesk'], p50['minimal Bolt']))})",
+                "<= 1.5x",
+                judged(factor <= BASELINE_FACTOR),
+            )
+        )
+    rows.append(Row(PART, "event texts", "distinct messages sent", f"{kinds} (errors, logs)"))
+    return rows

@@ -1,0 +1,275 @@
+"""Recognition: time per message and answer quality, errdesk beside the two naive peers.
+
+Two sets of messages: short chat lines (below, errors and chit-chat mixed, as a helpdesk
+channel reads) and the labelled development corpus (real posts, some with whole logs). Every
+message is timed on its own, many times in shuffled order, after a warm-up pass; the median
+and p99 are over all those calls. Quality comes from `bot.evaluation` with its own definitions,
+for the peers too, so the figures beside the times mean the same thing for all three.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from benchmarks.common import (
+    DEV_CORPUS,
+    SKIP,
+    Row,
+    duration,
+    judged,
+    median,
+    percentile,
+    ratio,
+    safe_ratio,
+    share,
+)
+from benchmarks.naive import FirstCodePeer, FuzzyTitlePeer
+from bot.engine import Answer, Engine, KnowledgeBase, load_knowledge
+from bot.evaluation import Report, evaluate, load_cases
+
+if TYPE_CHECKING:
+    from bot.evaluation import Case
+
+PART = "recognition"
+CHAT_MEDIAN_TARGET = 100e-6
+SPEEDUP_TARGET = 5.0
+# "Far more accurate": this many points more decisive accuracy, and no more false replies.
+ACCURACY_MARGIN = 0.20
+
+# (text, is an error someone needs explained). Written for this benchmark: the way people
+# write in a support channel, not wordings copied from the knowledge files.
+CHAT_LINES: tuple[tuple[str, bool], ...] = (
+    ("getting 550 when I upload to the server", True),
+    ("FileZilla says: 425 Can't open data connection.", True),
+    ("Error: Connection timed out after 20 seconds of inactivity", True),
+    ("sftp keeps failing with Permission denied on /var/www/uploads", True),
+    ("upload fails with 553 Could not create file.", True),
+    ("530 Login incorrect. but the password is right??", True),
+    ("curl: (22) The requested URL returned error: 403", True),
+    ("WinSCP just says Connection refused, any idea?", True),
+    ("getting WSAECONNRESET from our nightly upload script", True),
+    ("socket error 10054 every few minutes since monday", True),
+    ("nginx gives 413 Request Entity Too Large on big files", True),
+    ("HTTP 502 Bad Gateway from the webdav endpoint again", True),
+    ("server replied 421 Too many connections (8) from this IP", True),
+    ("connect ECONNREFUSED 10.0.0.12:21 when the job starts", True),
+    ("paramiko raises SSH_FX_NO_SUCH_FILE on the rename", True),
+    ("Response: 451 Requested action aborted: local error in processing", True),
+    ("ftplib.error_perm: 550 Failed to change directory.", True),
+    ("[Errno 111] Connection refused", True),
+    ("552 Disk quota exceeded when uploading the backups", True),
+    ("the PUT returns 401 Unauthorized since the password change", True),
+    ("503 Service Unavailable on the upload API, is it down?", True),
+    ("getting SSH_FX_FAILURE when renaming files on the sftp box", True),
+    ("Error 426 Connection closed; transfer aborted. halfway through every big file", True),
+    ("our client logs 'Network error: Software caused connection abort'", True),
+    ("500 Illegal PORT command when I switch to active mode", True),
+    ("MLSD fails with 425 Unable to build data connection: Connection refused", True),
+    ("hi all, anyone around?", False),
+    ("thanks, that fixed it!", False),
+    ("deploying the new build at 3pm", False),
+    ("can someone review PR 512 please", False),
+    ("lunch?", False),
+    ("I uploaded 250 files last night, all good", False),
+    ("port 2222 is open now on the new box", False),
+    ("ok will try passive mode", False),
+    ("version 3.67.0 is out, release notes in the wiki", False),
+    ("who owns the ftp server in staging?", False),
+    ("cool, works now", False),
+    ("restarted the service, please retry", False),
+    ("see ticket 4512 for the details", False),
+    ("brb", False),
+    ("our SLA is 99.9% this quarter", False),
+    ("great, the nightly sync finished in 12 minutes", False),
+    ("can you share the WinSCP log?", False),
+    ("I'll check the firewall rules tomorrow", False),
+    ("merged, thanks!", False),
+    ("which host do we use for sftp uploads?", False),
+    ("there are 300 users on the new server", False),
+    ("good morning :wave:", False),
+    ("happy friday everyone", False),
+    ("moved the share to /data/200 like you asked", False),
+)
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    explain: Callable[[str], Answer]
+
+
+@dataclass(frozen=True)
+class Timing:
+    median: float
+    p99: float
+    samples: int
+
+
+def contenders(kb: KnowledgeBase) -> list[Contender]:
+    """errdesk first: every ratio is a peer's time over errdesk's."""
+    engine = Engine(kb)
+    return [
+        Contender("errdesk", engine.explain),
+        Contender(FirstCodePeer.name, FirstCodePeer(kb).explain),
+        Contender(FuzzyTitlePeer.name, FuzzyTitlePeer(kb).explain),
+    ]
+
+
+def time_messages(
+    explain: Callable[[str], Answer], texts: Sequence[str], passes: int, seed: int = 6
+) -> Timing:
+    """Each message timed alone, `passes` times in shuffled order, after one warm-up pass."""
+    for text in texts:
+        explain(text)
+    order = list(texts)
+    shuffle = random.Random(seed).shuffle
+    samples: list[float] = []
+    clock = time.perf_counter_ns
+    for _ in range(passes):
+        shuffle(order)
+        for text in order:
+            started = clock()
+            explain(text)
+            samples.append((clock() - started) / 1e9)
+    return Timing(median(samples), percentile(samples, 99), len(samples))
+
+
+def score(contender: Contender, cases: Sequence[Case]) -> Report:
+    """bot.evaluation's scoring; it only calls `explain`, so a peer passes as an engine."""
+    return evaluate(cast(Engine, contender), cases)
+
+
+def run(quick: bool = False, corpus: Path = DEV_CORPUS) -> list[Row]:
+    kb = load_knowledge()
+    everyone = contenders(kb)
+    rows: list[Row] = []
+    chat_passes = 3 if quick else 40
+    rows += _timing_rows(
+        f"chat x{len(CHAT_LINES)}",
+        everyone,
+        [text for text, _ in CHAT_LINES],
+        chat_passes,
+        median_target=True,
+    )
+    rows += _chat_reply_rows(everyone)
+    if not corpus.is_file():
+        rows.append(
+            Row(PART, "dev corpus", "skipped", f"{corpus} not found", "", SKIP),
+        )
+        return rows
+    cases = load_cases(corpus)
+    if quick:
+        cases = cases[:12]
+    subject = f"dev corpus x{len(cases)}"
+    rows += _timing_rows(
+        subject, everyone, [case.text for case in cases], 2 if quick else 15, median_target=False
+    )
+    rows += _quality_rows(subject, everyone, cases)
+    return rows
+
+
+def _timing_rows(
+    subject: str,
+    everyone: list[Contender],
+    texts: list[str],
+    passes: int,
+    median_target: bool,
+) -> list[Row]:
+    timings = {c.name: time_messages(c.explain, texts, passes) for c in everyone}
+    ours = timings["errdesk"]
+    rows = [
+        Row(
+            PART,
+            f"{subject}: errdesk",
+            "median / p99 per message",
+            f"{duration(ours.median)} / {duration(ours.p99)}",
+            "median <= 100 µs" if median_target else "",
+            judged(ours.median <= CHAT_MEDIAN_TARGET) if median_target else "",
+        )
+    ]
+    for contender in everyone[1:]:
+        timing = timings[contender.name]
+        rows.append(
+            Row(
+                PART,
+                f"{subject}: {contender.name}",
+                "median / p99 per message",
+                f"{duration(timing.median)} / {duration(timing.p99)}",
+            )
+        )
+    for contender in everyone[1:]:
+        timing = timings[contender.name]
+        speedup = safe_ratio(timing.median, ours.median)
+        fuzzy = contender.name == FuzzyTitlePeer.name
+        rows.append(
+            Row(
+                PART,
+                f"{subject}: {contender.name} / errdesk",
+                "time ratio, median (p99)",
+                f"{ratio(speedup)} ({ratio(safe_ratio(timing.p99, ours.p99))})",
+                ">= 5x" if fuzzy else "",
+                judged(speedup >= SPEEDUP_TARGET) if fuzzy else "",
+            )
+        )
+    return rows
+
+
+def _chat_reply_rows(everyone: list[Contender]) -> list[Row]:
+    """Unlabelled beyond error or not: how often each one speaks up, where it should or not."""
+    errors = [text for text, is_error in CHAT_LINES if is_error]
+    chatter = [text for text, is_error in CHAT_LINES if not is_error]
+    rows = []
+    for contender in everyone:
+        on_errors = sum(contender.explain(text).reply for text in errors)
+        on_chatter = sum(contender.explain(text).reply for text in chatter)
+        rows.append(
+            Row(
+                PART,
+                f"chat x{len(CHAT_LINES)}: {contender.name}",
+                "replies to errors / to chit-chat",
+                f"{on_errors}/{len(errors)} / {on_chatter}/{len(chatter)}",
+            )
+        )
+    return rows
+
+
+def _quality_rows(subject: str, everyone: list[Contender], cases: list[Case]) -> list[Row]:
+    reports = {c.name: score(c, cases) for c in everyone}
+    rows = []
+    for contender in everyone:
+        report = reports[contender.name]
+        rows.append(
+            Row(
+                PART,
+                f"{subject}: {contender.name}",
+                "decisive accuracy / false replies",
+                f"{share(report.decisive_accuracy)} / {share(report.false_reply_rate)}",
+            )
+        )
+        rows.append(
+            Row(
+                PART,
+                f"{subject}: {contender.name}",
+                "reply recall / precision",
+                f"{share(report.reply_recall)} / {share(report.reply_precision)}",
+            )
+        )
+    ours, fuzzy = reports["errdesk"], reports[FuzzyTitlePeer.name]
+    margin = ours.decisive_accuracy - fuzzy.decisive_accuracy
+    rows.append(
+        Row(
+            PART,
+            f"{subject}: errdesk vs {FuzzyTitlePeer.name}",
+            "decisive accuracy gain, false replies",
+            f"{margin * 100:+.1f} points, "
+            f"{share(ours.false_reply_rate)} vs {share(fuzzy.false_reply_rate)}",
+            ">= +20 points, no more",
+            judged(margin >= ACCURACY_MARGIN and ours.false_reply_rate <= fuzzy.false_reply_rate),
+        )
+    )
+    return rows

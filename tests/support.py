@@ -7,11 +7,14 @@ from functools import cache
 from pathlib import Path
 
 from bot.engine import Engine, KnowledgeBase, load_knowledge
+from bot.evaluation import Report
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DEV_CORPUS = SHARED / "corpus" / "dev.jsonl"
 REFERENCE_CODES = SHARED / "reference" / "reference_codes.json"
 ERRNO_MAP = SHARED / "reference" / "errno_map.json"
+# Scores computed during a run, printed in the terminal summary (tests/corpus/conftest.py).
+REPORTS: dict[str, Report] = {}
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluation import evaluate, load_cases
-from tests.support import DEV_CORPUS, engine
+from tests.support import DEV_CORPUS, REPORTS, engine
 
 MIN_DECISIVE_ACCURACY = 0.90
 MIN_REPLY_RECALL = 0.95
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def report():
     result = evaluate(engine(), load_cases(DEV_CORPUS))
-    print("\n" + result.render(max_misses=40))
+    REPORTS[DEV_CORPUS.name] = result
     return result
 
 

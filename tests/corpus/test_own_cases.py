@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import Case, load_cases
-from tests.support import engine
+from bot.evaluation import Case, evaluate, load_cases
+from tests.support import REPORTS, engine
 
 CASES = load_cases(Path(__file__).with_name("cases.jsonl"))
 
@@ -21,3 +21,10 @@ def test_case(case: Case) -> None:
         assert answer.reply, f"{case.id}: found {got} but would not reply ({answer.confidence})"
     else:
         assert not answer.reply, f"{case.id}: replied with {got} ({answer.confidence:.2f})"
+
+
+def test_own_cases_as_a_whole_meet_the_corpus_thresholds() -> None:
+    report = evaluate(engine(), CASES)
+    REPORTS["tests/corpus/cases.jsonl"] = report
+    assert report.decisive_accuracy == 1.0, report.render()
+    assert report.false_reply_rate == 0.0, report.render()

@@ -18,6 +18,8 @@ from bot.listeners.files import shared_text
 from bot.listeners.services import Services
 from bot.render.blocks import Message, render_answer, render_family
 
+LIST_WORD = "list"
+
 
 def message_text(
     client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
@@ -48,20 +50,25 @@ def from_a_bot(message: Mapping[str, Any], bot_user_id: str | None) -> bool:
 
 
 def answer_question(engine: Engine, text: str) -> tuple[Message, Answer | None] | None:
-    """A reply to someone who asked: a family list or an explanation; None if nothing found.
+    """A reply to someone who asked: a family list, an explanation, or a lookup; None if nothing.
 
-    Asked or not, a message is read as a message (`explain`); `lookup`, which takes any bare
-    code or phrase as the question, is kept for /errcode where the whole text is the question.
+    "list ..." asks for a family. Otherwise the text is read as a message first (`explain`: a
+    pasted error or log), then as a question the way /errcode reads it (`lookup`: "sftp 3",
+    "connection reset"), and only then as a family ("ftp 5xx"), since "sftp 3" reads as both.
     """
     if not text.strip():
         return None
-    family = engine.family(text)
-    if family is not None:
-        return render_family(text, family), None
+    if text.split(maxsplit=1)[0].lower() == LIST_WORD:
+        family = engine.family(text)
+        if family is not None:
+            return render_family(text, family), None
     answer = engine.explain(text)
     if answer.decisive is None:
-        return None
-    return render_answer(answer), answer
+        answer = engine.lookup(text)
+    if answer.decisive is not None:
+        return render_answer(answer), answer
+    family = engine.family(text)
+    return (render_family(text, family), None) if family is not None else None
 
 
 def event_key(body: Mapping[str, Any]) -> str | None:

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
+from bot.listeners.messages import LIST_WORD
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.render.blocks import render_answer, render_family, render_nothing_found, render_usage
 
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "usage"})
-LIST_WORD = "list"
 
 
 def handle_errcode(

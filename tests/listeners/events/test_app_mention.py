@@ -30,6 +30,16 @@ def test_a_mention_inside_a_thread_replies_in_that_thread(bot: Bot) -> None:
     assert post.body["thread_ts"] == "1700000000.000001"
 
 
+def test_a_mention_can_ask_the_way_errcode_does(bot: Bot) -> None:
+    mention(bot, mention_event("sftp 3"))
+    mention(bot, mention_event("connection reset"))
+    mention(bot, mention_event("list ftp 5xx"))
+    headers = [post.body["blocks"][0]["text"]["text"] for post in bot.fake.posts()]
+    assert headers[0].startswith("SFTP 3:")
+    assert headers[1].startswith("WINSOCK 10054:")
+    assert headers[2].startswith("list ftp 5xx:")
+
+
 def test_the_mention_itself_is_not_read_as_text(bot: Bot) -> None:
     event = mention_event("")
     event["text"] = f"<@{BOT_USER_ID}|errdesk>"

@@ -76,7 +76,7 @@ _CUE_PATTERNS = {
 _EXPLICIT = [
     (re.compile(r"HTTP/\d(?:\.\d)?\"?\s+(?P<code>\d{3})(?!\d)"), "http", 0.92),
     (re.compile(r"(?<![\w.])(?P<code>\d{3})\s+(?:Client|Server)\s+Error\b"), "http", 0.92),
-    (re.compile(r"\((?P<code>\d{3})\)\s+(?=[A-Z][a-z])"), "http", 0.88),
+    (re.compile(r"\((?P<code>\d{3})\)\s+(?=[A-Z][a-z])"), None, 0.88),
     (
         re.compile(
             r"\bHTTPS?(?:\s+(?:error|status|code|response))?\s*[:#]?\s*(?P<code>\d{3})(?!\d)",
@@ -248,8 +248,13 @@ class _Phrase:
     norm: str
     entries: tuple[Entry, ...]
     exact: bool
-    # A reason phrase alone ("Connection timed out") is weak evidence of that HTTP status.
-    http_title_only: bool = False
+    # Entries for which this wording is only an HTTP reason phrase: alone ("Connection timed
+    # out", without the number) it is weak evidence of that status.
+    weak: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def only_weak(self) -> bool:
+        return all(entry.key in self.weak for entry in self.entries)
 
     @cached_property
     def floor(self) -> float:
@@ -318,16 +323,16 @@ class Recognizer:
         self._cjk_phrases: list[_Phrase] = []
         for norm, entries in phrase_entries.items():
             tokens = norm.split()
-            http_title_only = all(
-                e.protocol == "http" and (norm, e.key) not in from_phrases for e in entries
+            weak = frozenset(
+                e.key for e in entries if e.protocol == "http" and (norm, e.key) not in from_phrases
             )
             if _CJK.search(norm):
-                self._cjk_phrases.append(_Phrase(norm, tuple(entries), True, http_title_only))
+                self._cjk_phrases.append(_Phrase(norm, tuple(entries), True, weak))
                 continue
             if len(tokens) == 1:
                 continue  # single words are names: matched only next to an error label
             exact = len(norm) < SHORT_PHRASE_CHARS
-            self._phrases.append(_Phrase(norm, tuple(entries), exact, http_title_only))
+            self._phrases.append(_Phrase(norm, tuple(entries), exact, weak))
         self._anchors, self._anchors_needed = self._build_anchor_index()
         self._wording_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._single_titles = self._build_single_title_pattern()
@@ -517,7 +522,11 @@ class Recognizer:
             )
             if len(code.lstrip("-")) <= 2 and cues["sftp"] == 0 and chosen.protocol == "sftp":
                 confidence *= 0.75
-            if cues.get(chosen.protocol, 0) == 0 and max(cues.values()) >= 3:
+            if (
+                chosen.protocol != "winsock"
+                and cues[chosen.protocol] == 0
+                and max(cues.values()) >= 3
+            ):
                 confidence *= 0.6
         ordered = (chosen, *[r for r in readings if r is not chosen])
         return Finding(chosen, min(confidence, 0.99), (start, end), "code", code, ordered)
@@ -605,7 +614,7 @@ class Recognizer:
                     continue  # a longer wording found on the same line says it more precisely
                 words = len(phrase.norm.split())
                 confidence = 0.55 + 0.05 * min(words, 7) - (100 - score) / 100
-                if phrase.http_title_only:
+                if phrase.only_weak:
                     confidence = min(confidence, 0.5)
                 findings.append(self._phrase_finding(phrase, confidence, span, cues))
         return findings
@@ -629,6 +638,9 @@ class Recognizer:
                 score = fuzz.partial_ratio(
                     phrase.norm, norm, score_cutoff=max(cutoff, phrase.floor)
                 )
+                if not score and len(norm) <= 2 * len(phrase.norm):
+                    # every word of the wording, with a host name or path in between
+                    score = fuzz.token_set_ratio(phrase.norm, norm, score_cutoff=97)
                 if score:
                     hits.append((phrase, score))
         return hits
@@ -639,11 +651,16 @@ class Recognizer:
         """Pick the reading the text is about; a wording borrowed from another protocol is
         carried over to the entry of the protocol the text is about, when one fits."""
         readings = sorted(
-            phrase.entries, key=lambda e: -(cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol])
+            phrase.entries,
+            key=lambda e: (
+                e.key in phrase.weak,
+                -(cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol]),
+            ),
         )
         chosen = readings[0]
         strongest = max(cues, key=lambda p: cues[p])
-        if cues.get(chosen.protocol, 0) == 0 and cues[strongest] >= 2:
+        # Socket errors happen under every protocol: no other protocol's cue argues against them.
+        if chosen.protocol != "winsock" and cues[chosen.protocol] == 0 and cues[strongest] >= 2:
             twin = self._twin(phrase.norm, strongest)
             if twin is not None:
                 chosen, readings = twin, [twin, *readings]

@@ -164,3 +164,36 @@ def test_slack_markup_and_entities_are_undone() -> None:
 
 def test_fullwidth_digits_and_colons_are_folded() -> None:
     assert decisive_key("错误码：３ Permission denied sftp") == ("sftp", "3")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ssh: connect to host example.com port 22: Connection refused", ("winsock", "10061")),
+        ("curl: (28) Connection timed out after 30001 milliseconds", ("winsock", "10060")),
+    ],
+)
+def test_socket_errors_are_not_argued_away_by_other_protocols_cues(
+    text: str, expected: tuple[str, str]
+) -> None:
+    answer = explain(text)
+    assert answer.decisive is not None
+    assert answer.decisive.key == expected
+    assert answer.reply
+
+
+def test_dotnet_ftp_errors_are_ftp_despite_the_http_like_format() -> None:
+    text = "The remote server returned an error: (530) Not logged in."
+    assert decisive_key(text) == ("ftp", "530")
+
+
+def test_a_wording_with_a_host_name_inside_still_matches() -> None:
+    text = 'Network error: Connection to "files.example.com" refused.'
+    assert decisive_key(text) == ("winsock", "10061")
+
+
+def test_a_reason_phrase_alone_prefers_the_socket_reading() -> None:
+    answer = explain("Connection timed out")
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("winsock", "10060")
+    assert ("http", "522") in [entry.key for entry in answer.alternatives]

@@ -72,8 +72,10 @@ class Answer:
         }
 
 
+# "list ftp 5xx", "list sftp 1", "ftp 5xx": a family. "sftp 3" or "ftp 5" alone is a lookup.
 _LIST_QUERY = re.compile(
-    r"^\s*(?:list\s+)?(?P<protocol>ftp|sftp|http|https|winsock|socket)\s+(?P<family>\d)(?:xx|\*\*?)?\s*$",
+    r"^\s*(?P<list>list\s+)?(?P<protocol>ftp|sftp|http|https|winsock|socket)\s+"
+    r"(?P<family>\d)(?P<wildcard>xx|\*\*?)?\s*$",
     re.IGNORECASE,
 )
 _PROTOCOL_ALIASES = {"https": "http", "socket": "winsock", "ftps": "ftp", "wsa": "winsock"}
@@ -117,7 +119,7 @@ class Engine:
     def family(self, query: str) -> list[Entry] | None:
         """Entries for 'list ftp 5xx'-style queries; None when the query is not one."""
         match = _LIST_QUERY.match(query)
-        if match is None:
+        if match is None or not (match["list"] or match["wildcard"]):
             return None
         protocol = match["protocol"].lower()
         protocol = _PROTOCOL_ALIASES.get(protocol, protocol)

@@ -85,3 +85,8 @@ def test_json_contract_has_the_documented_fields() -> None:
 def test_exposed_password_is_part_of_the_answer() -> None:
     answer = engine().explain("PASS hunter2\n530 Login incorrect.")
     assert answer.secrets == ("a clear-text password (PASS command)",)
+
+
+def test_a_protocol_and_one_digit_is_a_lookup_not_a_family() -> None:
+    assert engine().family("sftp 3") is None
+    assert engine().family("ftp 5xx") is not None

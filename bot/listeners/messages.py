@@ -17,6 +17,7 @@ from bot.engine import Answer, Engine, Entry
 from bot.listeners.files import shared_text
 from bot.listeners.services import Services
 from bot.render.blocks import Message, render_answer, render_family
+from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
 LIST_WORD = "list"
 
@@ -71,14 +72,20 @@ def answer_question(engine: Engine, text: str) -> tuple[Message, Answer | None] 
     return (render_family(text, family), None) if family is not None else None
 
 
-def event_key(body: Mapping[str, Any]) -> str | None:
+def first_delivery(store: StateStore, body: Mapping[str, Any]) -> bool:
+    """False for an event handled before: Slack's retries of an event carry its event_id."""
     event_id = body.get("event_id")
-    return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
+    if not isinstance(event_id, str) or not event_id:
+        return True
+    return store.first_time(f"event:{event_id}", SEEN_EVENT_TTL)
 
 
-def message_key(channel: str, ts: str) -> str:
-    return f"replied:{channel}:{ts}"
+def first_reply(store: StateStore, channel: str, ts: str) -> bool:
+    """False when the message at `ts` was answered already, whichever event or replica did it."""
+    return store.first_time(f"replied:{channel}:{ts}", SEEN_EVENT_TTL)
 
 
-def explained_key(channel: str, thread_ts: str, entry: Entry) -> str:
-    return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
+def first_explanation(store: StateStore, channel: str, thread_ts: str, entry: Entry) -> bool:
+    """Mark `entry` as explained in the thread; False when it was, so a thread hears it once."""
+    key = f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
+    return store.first_time(key, EXPLAINED_THREAD_TTL)

@@ -11,7 +11,6 @@ from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import call, post
 from bot.render.blocks import render_nothing_found
-from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL
 
 
 def handle_app_mention(
@@ -34,12 +33,11 @@ def reply_to_mention(
     if messages.from_a_bot(event, bot_user_id):
         return "ignored"
     store = services.store
-    key = messages.event_key(body)
-    if key is not None and not store.first_time(key, SEEN_EVENT_TTL):
+    if not messages.first_delivery(store, body):
         return "duplicate"
     channel, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    if not store.first_time(messages.message_key(channel, ts), SEEN_EVENT_TTL):
+    if not messages.first_reply(store, channel, ts):
         return "duplicate"
 
     text = messages.message_text(client, services, event, bot_user_id)
@@ -57,9 +55,7 @@ def reply_to_mention(
     if not post(client, channel, message, thread_ts):
         return "error"
     if answer is not None and answer.decisive is not None:
-        store.first_time(
-            messages.explained_key(channel, thread_ts, answer.decisive), EXPLAINED_THREAD_TTL
-        )
+        messages.first_explanation(store, channel, thread_ts, answer.decisive)
         count_reply(answer)
     return "replied"
 

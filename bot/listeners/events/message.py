@@ -17,7 +17,6 @@ from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, observed, services_of
 from bot.listeners.slack_calls import post
 from bot.render.blocks import render_answer
-from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL
 
 ANSWERED_SUBTYPES = (None, "file_share")
 
@@ -47,8 +46,7 @@ def auto_reply(
     ):
         return "ignored"
     store = services.store
-    key = messages.event_key(body)
-    if key is not None and not store.first_time(key, SEEN_EVENT_TTL):
+    if not messages.first_delivery(store, body):
         return "duplicate"
 
     text = messages.message_text(client, services, event, bot_user_id)
@@ -57,11 +55,9 @@ def auto_reply(
         return "no_error"
     ts = str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    if not store.first_time(
-        messages.explained_key(channel, thread_ts, answer.decisive), EXPLAINED_THREAD_TTL
-    ):
+    if not messages.first_explanation(store, channel, thread_ts, answer.decisive):
         return "already_explained"
-    if not store.first_time(messages.message_key(channel, ts), SEEN_EVENT_TTL):
+    if not messages.first_reply(store, channel, ts):
         return "duplicate"
     if not post(client, channel, render_answer(answer), thread_ts):
         return "error"

@@ -44,7 +44,7 @@ class Call:
     def text(self) -> str:
         """The message text and every block text, joined: what a reader would see."""
         parts = [str(self.body.get("text") or "")]
-        parts += _texts(self.body.get("blocks") or [])
+        parts += texts(self.body.get("blocks") or [])
         return "\n".join(parts)
 
 
@@ -321,13 +321,14 @@ def _parse(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
     return body
 
 
-def _texts(node: Any) -> Iterator[str]:
+def texts(node: Any) -> Iterator[str]:
+    """Every "text" string in a Block Kit tree: what Slack would show of the blocks."""
     if isinstance(node, dict):
         if isinstance(node.get("text"), str):
             yield node["text"]
         for value in node.values():
             if not isinstance(value, str):
-                yield from _texts(value)
+                yield from texts(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _texts(item)
+            yield from texts(item)

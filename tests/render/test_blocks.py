@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from bot.engine import Answer, Engine, Entry, Finding
@@ -18,6 +17,7 @@ from bot.render.blocks import (
     MAX_SECTION,
     VOTES_BLOCK,
 )
+from tests.fake_slack import texts
 
 HOSTILE = "<!channel> *bold* _it_ `tick` <https://evil.example|click> & <@U0BOSS01>"
 
@@ -43,18 +43,6 @@ def answer_for(decisive: Entry | None = None, **fields: Any) -> Answer:
         steps=fields.pop("steps", decisive.steps),
         **fields,
     )
-
-
-def texts(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("text"), str):
-            yield node["text"]
-        for value in node.values():
-            if not isinstance(value, str):
-                yield from texts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from texts(item)
 
 
 def all_text(message: render.Message) -> str:

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,17 @@ class Bot:
         self.order.append("respond")
         self.responses.append(message)
         return type("Sent", (), {"status_code": 200})()
+
+    def act(self, listener: Callable[..., None], body: dict[str, Any]) -> None:
+        """Call an action listener with the keyword arguments Bolt gives it for `body`."""
+        listener(
+            ack=self.ack,
+            body=body,
+            action=body["actions"][0],
+            client=self.client,
+            respond=self.respond,
+            context=self.context,
+        )
 
 
 @pytest.fixture

@@ -30,14 +30,7 @@ def click(bot: Bot, action_id: str, *, ephemeral: bool = False, message: dict | 
         message=message,
         ephemeral=ephemeral,
     )
-    handle_feedback(
-        ack=bot.ack,
-        body=body,
-        action=body["actions"][0],
-        client=bot.client,
-        respond=bot.respond,
-        context=bot.context,
-    )
+    bot.act(handle_feedback, body)
     return body
 
 

@@ -10,14 +10,7 @@ from tests.render.test_blocks import entry
 
 def click(bot: Bot, value: str) -> None:
     body = action_payload(ACTION_SHARE, value, bot.fake.response_url("share"), ephemeral=True)
-    handle_share(
-        ack=bot.ack,
-        body=body,
-        action=body["actions"][0],
-        client=bot.client,
-        respond=bot.respond,
-        context=bot.context,
-    )
+    bot.act(handle_share, body)
 
 
 def test_sharing_posts_the_answer_in_the_channel_and_removes_the_private_one(bot: Bot) -> None:

@@ -67,7 +67,7 @@ def duration(seconds: float) -> str:
 def ratio(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return "n/a"
-    return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
+    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
 
 
 def share(value: float) -> str:

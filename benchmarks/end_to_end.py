@@ -59,6 +59,7 @@ RATE = 200.0
 QUICK_EVENTS = 40
 QUICK_RATE = 100.0
 WARMUP_EVENTS = 20
+ROUNDS = 4
 CONNECTIONS = 16
 # Hard bounds, whatever the flags say.
 MAX_EVENTS = 20_000
@@ -100,11 +101,18 @@ class Sample:
 
 @dataclass
 class LoadResult:
-    samples: list[Sample]
-    reconnects: int
-    first_due: float
-    cpu_seconds: float = math.nan
+    samples: list[Sample] = field(default_factory=list)
+    reconnects: int = 0
+    active_seconds: float = 0.0  # from the first event due to the last acknowledgement
+    cpu_seconds: float = 0.0
     reply_delays: list[float] = field(default_factory=list)  # due -> reply at the fake
+
+    def add(self, other: LoadResult) -> None:
+        self.samples += other.samples
+        self.reconnects += other.reconnects
+        self.active_seconds += other.active_seconds
+        self.cpu_seconds += other.cpu_seconds
+        self.reply_delays += other.reply_delays
 
     @property
     def acked(self) -> list[Sample]:
@@ -119,10 +127,7 @@ class LoadResult:
 
     @property
     def events_per_second(self) -> float:
-        done = self.acked
-        if not done:
-            return 0.0
-        return len(done) / max(max(s.acked for s in done) - self.first_due, 1e-9)
+        return len(self.acked) / self.active_seconds if self.active_seconds > 0 else 0.0
 
 
 # --- the events -----------------------------------------------------------------------------
@@ -193,68 +198,84 @@ def drive(
     connections: int = CONNECTIONS,
 ) -> LoadResult:
     """Send every body at its due time over a pool of keep-alive connections; wait for all."""
-    samples = [Sample(due=math.nan) for _ in bodies]
-    jobs: queue.SimpleQueue[int | None] = queue.SimpleQueue()
-    reconnects = [0]
-    lock = threading.Lock()
+    sender = _Sender(port, bodies, headers)
+    threads = [threading.Thread(target=sender.work, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    first_due = time.monotonic() + 0.05
+    for index in range(len(bodies)):
+        due = first_due + index / rate
+        sender.samples[index].due = due
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        sender.jobs.put(index)
+    for _ in threads:
+        sender.jobs.put(None)
+    deadline = time.monotonic() + REQUEST_TIMEOUT * 2
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    samples = sender.samples
+    last = max((s.acked for s in samples if not math.isnan(s.acked)), default=first_due)
+    return LoadResult(samples, sender.reconnects, last - first_due)
 
-    def connect() -> http.client.HTTPConnection:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-        connection.connect()
-        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection
 
-    def send(connection: http.client.HTTPConnection | None, index: int) -> Any:
-        connection = connection or connect()
-        connection.request("POST", SLACK_PATH, body=bodies[index], headers=headers[index])
-        response = connection.getresponse()
-        response.read()
-        samples[index].acked = time.monotonic()
-        samples[index].status = response.status
-        if response.will_close:
-            connection.close()
-            return None
-        return connection
+class _Sender:
+    """What each sending thread runs: take the next due event, post it, record the answer."""
 
-    def worker() -> None:
+    def __init__(
+        self, port: int, bodies: Sequence[bytes], headers: Sequence[dict[str, str]]
+    ) -> None:
+        self.port = port
+        self.bodies = bodies
+        self.headers = headers
+        self.samples = [Sample(due=math.nan) for _ in bodies]
+        self.jobs: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.reconnects = 0
+        self._lock = threading.Lock()
+
+    def work(self) -> None:
         connection: http.client.HTTPConnection | None = None
-        while (index := jobs.get()) is not None:
-            samples[index].started = time.monotonic()
+        while (index := self.jobs.get()) is not None:
+            self.samples[index].started = time.monotonic()
             try:
                 try:
-                    connection = send(connection, index)
+                    connection = self._send(connection, index)
                 except (ConnectionError, http.client.BadStatusLine, http.client.CannotSendRequest):
                     # A keep-alive connection the server closed while idle: reconnect, once.
                     if connection is not None:
                         connection.close()
-                    with lock:
-                        reconnects[0] += 1
-                    connection = send(None, index)
+                    with self._lock:
+                        self.reconnects += 1
+                    connection = self._send(None, index)
             except (OSError, http.client.HTTPException) as error:
-                samples[index].error = type(error).__name__
+                self.samples[index].error = type(error).__name__
                 if connection is not None:
                     connection.close()
                 connection = None
         if connection is not None:
             connection.close()
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    first_due = time.monotonic() + 0.05
-    for index in range(len(bodies)):
-        due = first_due + index / rate
-        samples[index].due = due
-        delay = due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        jobs.put(index)
-    for _ in threads:
-        jobs.put(None)
-    deadline = time.monotonic() + REQUEST_TIMEOUT * 2
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    return LoadResult(samples, reconnects[0], first_due)
+    def _connect(self) -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+        connection.connect()
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+
+    def _send(
+        self, connection: http.client.HTTPConnection | None, index: int
+    ) -> http.client.HTTPConnection | None:
+        """Post one event; the connection to reuse, or None when the server closes it."""
+        connection = connection or self._connect()
+        connection.request("POST", SLACK_PATH, body=self.bodies[index], headers=self.headers[index])
+        response = connection.getresponse()
+        response.read()
+        self.samples[index].acked = time.monotonic()
+        self.samples[index].status = response.status
+        if response.will_close:
+            connection.close()
+            return None
+        return connection
 
 
 # --- the servers ------------------------------------------------------------------------------
@@ -347,36 +368,50 @@ def _cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
-# --- one run against one server ---------------------------------------------------------------
+# --- the load, in rounds that alternate between the servers ----------------------------------
 
 
-def measure(
-    server: Server,
-    fake: Any,
-    texts: Sequence[str],
-    events: int,
-    rate: float,
-    expect_replies: bool,
-) -> LoadResult:
-    server.wait_ready()
-    run = f"{server.port:06d}"  # one port per server: no ts is shared between the two runs
-    stamps, bodies, headers = signed_requests(texts, WARMUP_EVENTS + events, run)
-    # Warm-up (auth.test, first imports, first connections): sent, not counted.
-    drive(server.port, bodies[:WARMUP_EVENTS], headers[:WARMUP_EVENTS], rate=50.0, connections=4)
-    if expect_replies:
-        _wait_replies(fake, stamps[:WARMUP_EVENTS], DRAIN_SECONDS)
-    cpu_before = server.cpu_seconds()
-    result = drive(server.port, bodies[WARMUP_EVENTS:], headers[WARMUP_EVENTS:], rate)
-    if expect_replies:
-        measured = stamps[WARMUP_EVENTS:]
-        arrivals = _wait_replies(fake, measured, DRAIN_SECONDS)
+@dataclass
+class Target:
+    """A server with its signed events; the first WARMUP_EVENTS are sent but not counted."""
+
+    server: Server
+    replies: bool
+    stamps: list[str]
+    bodies: list[bytes]
+    headers: list[dict[str, str]]
+    result: LoadResult = field(default_factory=LoadResult)
+
+
+def warm_up(target: Target, fake: Any) -> None:
+    """auth.test, first imports, first connections: done before anything is counted."""
+    target.server.wait_ready()
+    drive(
+        target.server.port,
+        target.bodies[:WARMUP_EVENTS],
+        target.headers[:WARMUP_EVENTS],
+        rate=50.0,
+        connections=4,
+    )
+    if target.replies:
+        _wait_replies(fake, target.stamps[:WARMUP_EVENTS], DRAIN_SECONDS)
+
+
+def load_round(target: Target, fake: Any, first: int, count: int, rate: float) -> None:
+    """Events first..first+count at `rate`; for errdesk, then wait for their replies."""
+    chunk = slice(WARMUP_EVENTS + first, WARMUP_EVENTS + first + count)
+    cpu_before = target.server.cpu_seconds()
+    result = drive(target.server.port, target.bodies[chunk], target.headers[chunk], rate)
+    if target.replies:
+        stamps = target.stamps[chunk]
+        arrivals = _wait_replies(fake, stamps, DRAIN_SECONDS)
         result.reply_delays = [
             arrivals[ts] - sample.due
-            for ts, sample in zip(measured, result.samples, strict=True)
+            for ts, sample in zip(stamps, result.samples, strict=True)
             if ts in arrivals
         ]
-    result.cpu_seconds = server.cpu_seconds() - cpu_before
-    return result
+    result.cpu_seconds = target.server.cpu_seconds() - cpu_before
+    target.result.add(result)
 
 
 def _wait_replies(fake: Any, stamps: Sequence[str], timeout: float) -> dict[str, float]:
@@ -413,21 +448,35 @@ def run(quick: bool = False, events: int | None = None, rate: float | None = Non
         return [Row(PART, "fake Slack", "skipped", f"tests.fake_slack: {error}", "", SKIP)]
 
     texts = event_texts()
+    rounds = 1 if quick else ROUNDS
     fake = FakeSlack()
-    results: dict[str, LoadResult] = {}
+    targets: list[Target] = []
     try:
         with tempfile.TemporaryDirectory(prefix="errdesk-bench-") as folder:
-            for name, command, replies in (
-                ("errdesk", [sys.executable, "-m", "bot", "serve"], True),
-                ("minimal Bolt", [sys.executable, "-m", "benchmarks.minimal_app"], False),
-            ):
-                server = Server(name, command, fake.api_url, Path(folder))
-                try:
-                    results[name] = measure(server, fake, texts, events, rate, replies)
-                finally:
-                    server.stop()
+            try:
+                for name, command, replies in (
+                    ("errdesk", [sys.executable, "-m", "bot", "serve"], True),
+                    ("minimal Bolt", [sys.executable, "-m", "benchmarks.minimal_app"], False),
+                ):
+                    server = Server(name, command, fake.api_url, Path(folder))
+                    # One port per server, so no message ts is shared between the two.
+                    plan = signed_requests(texts, WARMUP_EVENTS + events, f"{server.port:06d}")
+                    targets.append(Target(server, replies, *plan))
+                for target in targets:
+                    warm_up(target, fake)
+                # Alternating rounds: a drift in the machine's load (other work on it) falls
+                # on both servers alike instead of on whichever ran second.
+                for number in range(rounds):
+                    first = number * events // rounds
+                    count = (number + 1) * events // rounds - first
+                    for target in targets:
+                        load_round(target, fake, first, count, rate)
+            finally:
+                for target in targets:
+                    target.server.stop()
     finally:
         fake.close()
+    results = {target.server.name: target.result for target in targets}
     return _rows(results, events, rate, len(texts))
 
 

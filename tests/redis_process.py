@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,14 +17,10 @@ from contextlib import contextmanager
 import pytest
 import redis
 
+from tests.support import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 STARTUP_SECONDS = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_redis(url: str, timeout: float = STARTUP_SECONDS) -> None:

@@ -1,8 +1,9 @@
-"""Shared helpers for tests that need the real, bundled knowledge base."""
+"""Shared helpers for tests: the real, bundled knowledge base, and a free port to listen on."""
 
 from __future__ import annotations
 
 import json
+import socket
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +26,13 @@ def bundled_kb() -> KnowledgeBase:
 @cache
 def engine() -> Engine:
     return Engine(bundled_kb())
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def reference(path: Path) -> list[dict]:

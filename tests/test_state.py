@@ -15,7 +15,8 @@ from redis.retry import Retry
 
 from bot.config import load_settings
 from bot.state import KEY_PREFIX, VOTE_TTL, MemoryStore, RedisStore, StateStore, create_store
-from tests.redis_process import any_redis, free_port, own_redis
+from tests.redis_process import any_redis, own_redis
+from tests.support import free_port
 
 THREADS = 32
 ROUNDS = 5

@@ -27,6 +27,7 @@ BOT_ID = "BBOT0001"
 TEAM_ID = "T0000001"
 BOT_TOKEN = "xoxb-0000-1111-fake"
 APP_TOKEN = "xapp-1-A0000001-2222-fake"
+SIGNING_SECRET = "test-signing-secret"
 
 
 @dataclass
@@ -134,6 +135,10 @@ class FakeSlack:
 
     def posts(self) -> list[Call]:
         return self.calls_to("chat.postMessage")
+
+    def thread_posts(self, ts: str) -> list[Call]:
+        """The posts in the thread of the message at `ts`: the bot's replies to it."""
+        return [call for call in self.posts() if call.body.get("thread_ts") == ts]
 
     def responses(self) -> list[Call]:
         with self._lock:

@@ -17,15 +17,13 @@ import pytest
 from bot.render.blocks import ACTION_HELPFUL, ACTION_SHARE
 from tests.conftest import (
     HUMAN,
-    ServerProcess,
-    SlackSender,
     action_payload,
     command_form,
     event_body,
     mention_event,
     message_event,
-    serve_env,
 )
+from tests.e2e.servers import ServerProcess, SlackSender, serve_env, serving
 from tests.fake_slack import BOT_USER_ID, FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -34,30 +32,15 @@ ERROR = "Response: 425 Can't open data connection."
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack()
-    yield slack
-    slack.close()
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = ServerProcess(serve_env(fake, ERRDESK_LOG_FORMAT="json"), log)
-    try:
-        process.wait_ready()
+    with serving(serve_env(fake, ERRDESK_LOG_FORMAT="json"), log) as process:
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
 def slack(server: ServerProcess) -> SlackSender:
     return SlackSender(server.url)
-
-
-def thread_posts(fake: FakeSlack, ts: str) -> list:
-    return [call for call in fake.posts() if call.body.get("thread_ts") == ts]
 
 
 def test_health_endpoints_answer(server: ServerProcess) -> None:
@@ -81,7 +64,7 @@ def test_a_mention_is_answered_in_its_thread(fake: FakeSlack, slack: SlackSender
     event = mention_event("what does 425 Can't open data connection mean?")
     reply = slack.event(event_body(event))
     assert reply.status == 200
-    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     assert post.body["channel"] == event["channel"]
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
     assert post.headers["authorization"].startswith("Bearer xoxb-")
@@ -93,9 +76,9 @@ def test_a_retried_event_is_answered_once(fake: FakeSlack, slack: SlackSender) -
     assert slack.event(body).status == 200
     assert slack.event(body, retry_num=1).status == 200
     assert slack.event(body, retry_num=2).status == 200
-    fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     fake.settle()
-    assert len(thread_posts(fake, event["ts"])) == 1
+    assert len(fake.thread_posts(event["ts"])) == 1
 
 
 def test_mention_and_message_for_one_ts_give_one_reply(fake: FakeSlack, slack: SlackSender) -> None:
@@ -103,9 +86,9 @@ def test_mention_and_message_for_one_ts_give_one_reply(fake: FakeSlack, slack: S
     as_message = {**as_mention, "type": "message", "channel_type": "channel"}
     slack.event(event_body(as_message))
     slack.event(event_body(as_mention))
-    fake.wait_for(lambda: thread_posts(fake, as_mention["ts"]))
+    fake.wait_for(lambda: fake.thread_posts(as_mention["ts"]))
     fake.settle()
-    assert len(thread_posts(fake, as_mention["ts"])) == 1
+    assert len(fake.thread_posts(as_mention["ts"])) == 1
 
 
 @pytest.mark.parametrize(
@@ -127,8 +110,8 @@ def test_never_answers_bots_itself_or_other_subtypes(
     assert slack.event(event_body(event)).status == 200
     control = message_event(ERROR)  # sent after: once it is answered, the first was handled
     slack.event(event_body(control))
-    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
-    assert thread_posts(fake, event["ts"]) == []
+    fake.wait_for(lambda: fake.thread_posts(control["ts"]))
+    assert fake.thread_posts(event["ts"]) == []
 
 
 def test_never_answers_outside_the_autoreply_channels(fake: FakeSlack, slack: SlackSender) -> None:
@@ -136,21 +119,21 @@ def test_never_answers_outside_the_autoreply_channels(fake: FakeSlack, slack: Sl
     slack.event(event_body(event))
     control = message_event(ERROR)
     slack.event(event_body(control))
-    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
-    assert thread_posts(fake, event["ts"]) == []
+    fake.wait_for(lambda: fake.thread_posts(control["ts"]))
+    assert fake.thread_posts(event["ts"]) == []
 
 
 def test_never_the_same_code_twice_in_a_thread(fake: FakeSlack, slack: SlackSender) -> None:
     first = message_event(ERROR)
     slack.event(event_body(first))
-    fake.wait_for(lambda: thread_posts(fake, first["ts"]))
+    fake.wait_for(lambda: fake.thread_posts(first["ts"]))
     again = message_event(f"still: {ERROR}", thread_ts=first["ts"])
     slack.event(event_body(again))
     other = message_event("Response: 530 Login incorrect.", thread_ts=first["ts"])
     slack.event(event_body(other))
-    fake.wait_for(lambda: len(thread_posts(fake, first["ts"])) == 2)
+    fake.wait_for(lambda: len(fake.thread_posts(first["ts"])) == 2)
     fake.settle()
-    headers = [p.body["blocks"][0]["text"]["text"][:7] for p in thread_posts(fake, first["ts"])]
+    headers = [p.body["blocks"][0]["text"]["text"][:7] for p in fake.thread_posts(first["ts"])]
     assert sorted(headers) == ["FTP 425", "FTP 530"]
 
 
@@ -159,7 +142,7 @@ def test_a_shared_log_file_is_triaged(fake: FakeSlack, slack: SlackSender) -> No
     event = message_event("log attached", subtype="file_share")
     event["files"] = [{"id": "F0E2ELOG1"}]
     slack.event(event_body(event))
-    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 553")
     assert fake.calls_to("files/F0E2ELOG1")
 
@@ -169,7 +152,7 @@ def test_a_secret_is_called_out_and_never_logged(
 ) -> None:
     event = message_event("Command: PASS s3cr3t-pw\nResponse: 530 Login incorrect.")
     slack.event(event_body(event))
-    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     assert "Delete the message" in post.text
     assert "s3cr3t-pw" not in post.text
     assert "s3cr3t-pw" not in server.log
@@ -229,7 +212,7 @@ def test_usage_and_family_listing(fake: FakeSlack, slack: SlackSender) -> None:
 def test_feedback_updates_the_message(fake: FakeSlack, slack: SlackSender) -> None:
     event = mention_event("ECONNRESET")
     slack.event(event_body(event))
-    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]))
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     message = {"ts": "1700009999.000100", "text": post.body["text"], "blocks": post.body["blocks"]}
     click = action_payload(ACTION_HELPFUL, "winsock 10054", fake.response_url("v"), message=message)
     assert slack.action(click).status == 200
@@ -245,7 +228,7 @@ def test_a_rate_limited_reply_is_retried_after_retry_after(
     event = message_event(ERROR)
     fake.fail("chat.postMessage", status=429, retry_after=1)
     slack.event(event_body(event))
-    (post,) = fake.wait_for(lambda: thread_posts(fake, event["ts"]), timeout=15)
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]), timeout=15)
     attempts = [
         c
         for c in fake.calls_to("chat.postMessage", ok_only=False)
@@ -260,28 +243,21 @@ def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
     event = message_event(ERROR)
     fake.fail("chat.postMessage", status=503)
     slack.event(event_body(event))
-    fake.wait_for(lambda: thread_posts(fake, event["ts"]), timeout=15)
+    fake.wait_for(lambda: fake.thread_posts(event["ts"]), timeout=15)
 
 
 def test_channel_not_found_is_logged_and_counted_and_the_bot_carries_on(
     fake: FakeSlack, slack: SlackSender, server: ServerProcess
 ) -> None:
     metric = 'errdesk_slack_api_errors_total{error="channel_not_found",method="chat.postMessage"}'
-
-    def errors() -> float:
-        for line in server.get("/metrics")[1].splitlines():
-            if line.startswith(metric):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
-
-    before = errors()
+    before = server.metric(metric)
     fake.fail("chat.postMessage", error="channel_not_found")
     lost = message_event(ERROR)
     slack.event(event_body(lost))
-    fake.wait_for(lambda: errors() == before + 1)
+    fake.wait_for(lambda: server.metric(metric) == before + 1)
     after = message_event(ERROR)
     slack.event(event_body(after))
-    fake.wait_for(lambda: thread_posts(fake, after["ts"]))
+    fake.wait_for(lambda: fake.thread_posts(after["ts"]))
     assert "chat.postMessage failed: channel_not_found" in server.log
 
 
@@ -296,8 +272,8 @@ def test_bad_or_missing_signatures_and_stale_requests_get_401_and_no_action(
     assert [r.status for r in (bad, missing, stale)] == [401, 401, 401]
     control = message_event(ERROR)
     slack.event(event_body(control))
-    fake.wait_for(lambda: thread_posts(fake, control["ts"]))
-    assert thread_posts(fake, event["ts"]) == []
+    fake.wait_for(lambda: fake.thread_posts(control["ts"]))
+    assert fake.thread_posts(event["ts"]) == []
 
 
 @pytest.mark.parametrize(

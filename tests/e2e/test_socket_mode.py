@@ -11,35 +11,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import (
-    ServerProcess,
-    command_form,
-    event_body,
-    mention_event,
-    message_event,
-    serve_env,
-)
+from tests.conftest import command_form, event_body, mention_event, message_event
+from tests.e2e.servers import ServerProcess, serve_env, serving
 from tests.fake_slack import APP_TOKEN, FakeSlack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack()
-    yield slack
-    slack.close()
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     log = tmp_path_factory.mktemp("socket") / "serve.log"
-    process = ServerProcess(serve_env(fake, socket_mode=True), log)
-    try:
-        process.wait_ready()
+    with serving(serve_env(fake, socket_mode=True), log) as process:
         yield process
-    finally:
-        process.stop()
 
 
 def envelope(kind: str, payload: dict, **extra: object) -> dict:
@@ -71,9 +54,7 @@ def test_an_event_envelope_is_acknowledged_and_answered(
     fake.send_envelope(sent)
     ack = fake.wait_for(lambda: fake.ack_for(sent["envelope_id"]))
     assert ack == {"envelope_id": sent["envelope_id"]}
-    (post,) = fake.wait_for(
-        lambda: [p for p in fake.posts() if p.body.get("thread_ts") == event["ts"]]
-    )
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     assert post.body["blocks"][0]["text"]["text"].startswith("WINSOCK 10054")
     assert post.headers["authorization"].startswith("Bearer xoxb-")
 
@@ -86,9 +67,9 @@ def test_a_redelivered_event_is_answered_once(fake: FakeSlack, server: ServerPro
     fake.send_envelope(first)
     fake.send_envelope(again)
     fake.wait_for(lambda: fake.ack_for(first["envelope_id"]) and fake.ack_for(again["envelope_id"]))
-    fake.wait_for(lambda: [p for p in fake.posts() if p.body.get("thread_ts") == event["ts"]])
+    fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     fake.settle()
-    assert len([p for p in fake.posts() if p.body.get("thread_ts") == event["ts"]]) == 1
+    assert len(fake.thread_posts(event["ts"])) == 1
 
 
 def test_a_slash_command_envelope_is_acknowledged_and_answered_privately(

@@ -118,7 +118,6 @@ def render_table(rows: Sequence[Row]) -> str:
 def summary(rows: Sequence[Row]) -> str:
     judged_rows = [r for r in rows if r.result in (PASS, MISS)]
     missed = [r for r in judged_rows if r.result == MISS]
-    text = f"targets met: {len(judged_rows) - len(missed)} of {len(judged_rows)}"
-    if missed:
-        text += "; missed: " + "; ".join(f"{r.subject} {r.measure} ({r.value})" for r in missed)
-    return text
+    lines = [f"targets met: {len(judged_rows) - len(missed)} of {len(judged_rows)}"]
+    lines += [f"  MISS {r.subject}: {r.measure} {r.value} (target {r.target})" for r in missed]
+    return "\n".join(lines)

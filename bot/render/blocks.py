@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from bot.engine import Answer, Entry
-from bot.render.text import NOTHING_FOUND, heading, secret_warning
+from bot.render.text import NOTHING_FOUND, context_note, heading, secret_warning
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -185,6 +185,8 @@ def _origin(answer: Answer, asked: str | None, shared_by: str | None) -> str:
         quote = _decisive_line(answer)
         if quote:
             parts.append(f"Seen in the message: {_code(quote)}")
+    if note := context_note(answer.failure):
+        parts.append(escape(note))
     return " · ".join(parts)
 
 

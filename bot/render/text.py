@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.engine import Answer, Entry
+from bot.engine.logs import FailureContext
 
 NOTHING_FOUND = (
     "I could not find an FTP, SFTP, HTTP or socket error in that. Paste the exact error line "
@@ -17,7 +18,10 @@ def render_text(answer: Answer) -> str:
     if answer.decisive is None:
         return NOTHING_FOUND
     entry = answer.decisive
-    lines = [heading(entry), "", _wrap(entry.meaning), "", f"Who can fix it: {answer.verdict_line}"]
+    lines = [heading(entry)]
+    if note := context_note(answer.failure):
+        lines.append(f"Seen {note}.")
+    lines += ["", _wrap(entry.meaning), "", f"Who can fix it: {answer.verdict_line}"]
     if answer.steps:
         lines += ["", "What to do:"]
         for number, step in enumerate(answer.steps, start=1):
@@ -37,6 +41,18 @@ def render_list(entries: list[Entry]) -> str:
 
 def heading(entry: Entry) -> str:
     return f"{entry.label}: {entry.title}"
+
+
+def context_note(failure: FailureContext) -> str:
+    """What triage saw around the failure, e.g. "after STOR, in passive mode, over TLS"."""
+    parts = []
+    if failure.command:
+        parts.append(f"after {failure.command}")
+    if failure.mode:
+        parts.append(f"in {failure.mode} mode")
+    if failure.tls:
+        parts.append("over TLS")
+    return ", ".join(parts)
 
 
 def secret_warning(kinds: tuple[str, ...]) -> str:

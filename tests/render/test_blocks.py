@@ -238,3 +238,18 @@ def test_votes_are_shown_once_under_the_buttons() -> None:
 
 def test_escape_handles_the_three_control_characters() -> None:
     assert render.escape("a & <b> c") == "a &amp; &lt;b&gt; c"
+
+
+def test_reply_says_which_command_failed_and_in_which_mode(engine: Engine) -> None:
+    log = (
+        "> PASV\n< 227 Entering Passive Mode (192,0,2,1,4,1)\n"
+        "> RETR a.zip\n< 425 Can't open data connection."
+    )
+    blocks = render.render_answer(engine.explain(log)).blocks
+    contexts = [
+        element["text"]
+        for block in blocks
+        if block["type"] == "context"
+        for element in block["elements"]
+    ]
+    assert any("after RETR, in passive mode" in text for text in contexts), contexts

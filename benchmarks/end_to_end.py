@@ -7,9 +7,10 @@ a few connections open. Each event is a channel message with a real error in it,
 where errdesk replies unasked, so errdesk does its whole job: verify, acknowledge, recognize,
 render and post the reply to the fake Slack Web API, where its arrival time is recorded.
 
-The same load then goes to a minimal Bolt app that only acknowledges, served the same way
-(`benchmarks.minimal_app`), in the same run: the ratio of the two is what errdesk adds.
-Everything stays on 127.0.0.1 and is bounded in count and time.
+The same load goes to a minimal Bolt app that only acknowledges, served the same way
+(`benchmarks.minimal_app`), in the same run: both servers are up at once and the load
+alternates between them in rounds, so the ratio of the two is what errdesk adds and not a
+change in the machine's load. Everything stays on 127.0.0.1 and is bounded in count and time.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def focus(text: str) -> str:
     hits = [
         m.start()
         for m in _THREE_DIGITS.finditer(text)
-        if not _touches_digit(text, m.start() - 1) and not _touches_digit(text, m.end())
+        if not _touches_digit(text, m.start() - 1, -1) and not _touches_digit(text, m.end(), 1)
     ]
     for word in _FAILURE_WORDS:
         position = lowered.find(word)
@@ -189,8 +189,15 @@ def focus(text: str) -> str:
     return "\n".join(text[start:end] for start, end in _merged(ranges))
 
 
-def _touches_digit(text: str, position: int) -> bool:
-    return 0 <= position < len(text) and (text[position].isdigit() or text[position] == ".")
+def _touches_digit(text: str, position: int, step: int) -> bool:
+    """A digit or "." next to the number, or a thousands comma with a digit beyond it."""
+    if not 0 <= position < len(text):
+        return False
+    char = text[position]
+    if char.isdigit() or char == ".":
+        return True
+    beyond = position + step
+    return char == "," and 0 <= beyond < len(text) and text[beyond].isdigit()
 
 
 def _line_end(text: str, position: int, reach: int = 1_024) -> int:

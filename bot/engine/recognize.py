@@ -171,6 +171,7 @@ _ERRORISH_LINE = re.compile(
     r"quota|lost|broken|unreachable|unknown|exception|warn).*$"
 )
 _TOKEN = re.compile(r"\w+")
+_ANY_DIGIT = re.compile(r"\d")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SYMBOL = re.compile(r"[A-Za-z][\w.]*\w")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -335,6 +336,8 @@ class Recognizer:
             self._phrases.append(_Phrase(norm, tuple(entries), exact, weak))
         self._anchors, self._anchors_needed = self._build_anchor_index()
         self._wording_cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
+        self._twin_cache: dict[tuple[str, str], Entry | None] = {}
         self._single_titles = self._build_single_title_pattern()
 
     def _build_anchor_index(self) -> tuple[dict[str, list[int]], list[int]]:
@@ -433,6 +436,8 @@ class Recognizer:
     # ---------------------------------------------------------------- numbers
 
     def _codes(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
+        if _ANY_DIGIT.search(text) is None:
+            return []  # every code and errno pattern needs a digit: skip their dozen scans
         findings: list[Finding] = []
         claimed: set[int] = set()
         for pattern in _ERRNO:
@@ -669,6 +674,13 @@ class Recognizer:
         return Finding(chosen, confidence, span, "phrase", phrase.norm, tuple(readings))
 
     def _twin(self, norm: str, protocol: str) -> Entry | None:
+        """Computed once per (phrase, protocol): it depends on nothing else."""
+        key = (norm, protocol)
+        if key not in self._twin_cache:
+            self._twin_cache[key] = self._find_twin(norm, protocol)
+        return self._twin_cache[key]
+
+    def _find_twin(self, norm: str, protocol: str) -> Entry | None:
         best: tuple[Entry | None, float] = (None, 0.0)
         for entry in self.kb.for_protocol(protocol):
             if not entry.is_failure:

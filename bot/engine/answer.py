@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
-from bot.engine.logs import FailureContext, focus, triage
+from bot.engine.logs import FailureContext, exposed_secrets, focus, triage
 from bot.engine.recognize import Finding, Recognizer, prepare
 
 # Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
@@ -96,25 +96,20 @@ class Engine:
     def explain(self, text: str) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""
         text = focus(prepare(text))
-        context = triage(text)
-        findings = self.recognizer.recognize(text, context)
-        return self._answer(text, findings, context.secrets, asked=False)
+        return self._answer(text, self.recognizer.recognize(text), asked=False)
 
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
         query = focus(prepare(query))
-        context = triage(query)
         direct = _DIRECT_QUERY.match(query)
         if direct:
             protocol = _PROTOCOL_ALIASES.get(direct["protocol"].lower(), direct["protocol"].lower())
             entry = self.kb.get(protocol, direct["code"])
             if entry is not None:
                 finding = Finding(entry, 1.0, (0, len(query)), "lookup", query.strip(), (entry,))
-                return self._answer(query, [finding], context.secrets, asked=True)
-        findings = self.recognizer.recognize(query, context, asked=True)
-        if not findings:
-            findings = self.recognizer.search(query)
-        return self._answer(query, findings, context.secrets, asked=True)
+                return self._answer(query, [finding], asked=True)
+        findings = self.recognizer.recognize(query, asked=True) or self.recognizer.search(query)
+        return self._answer(query, findings, asked=True)
 
     def family(self, query: str) -> list[Entry] | None:
         """Entries for 'list ftp 5xx'-style queries; None when the query is not one."""
@@ -130,9 +125,13 @@ class Engine:
             if entry.code.lstrip("-").startswith(family)
         ]
 
-    def _answer(
-        self, text: str, findings: list[Finding], secrets: tuple[str, ...], asked: bool
-    ) -> Answer:
+    def _answer(self, text: str, findings: list[Finding], asked: bool) -> Answer:
+        if not findings:
+            return Answer(query=text, secrets=exposed_secrets(text))
+        # Triage only a text that holds an error: the context of each finding, and secrets.
+        context = triage(text)
+        findings = [replace(f, failure=context.at(f.span[0])) for f in findings]
+        secrets = context.secrets
         decisive = self.recognizer.decisive(findings)
         if decisive is None:
             return Answer(query=text, findings=tuple(findings), secrets=secrets)

@@ -10,6 +10,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,11 @@ class ContextAdvice:
 
     when: tuple[str, ...]
     advice: str
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """The commands and modes in upper case: they compare without regard to case."""
+        return frozenset(token.upper() for token in self.when)
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,7 @@ class Entry:
     def advice_for(self, cues: Iterable[str]) -> tuple[str, ...]:
         """Context advice whose `when` matches a cue (a command or a mode), in file order."""
         wanted = {cue.upper() for cue in cues}
-        return tuple(
-            item.advice
-            for item in self.context
-            if any(token.upper() in wanted for token in item.when)
-        )
+        return tuple(item.advice for item in self.context if wanted.intersection(item.keys))
 
 
 @dataclass(frozen=True)

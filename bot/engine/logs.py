@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 FTP_VERBS = [
@@ -267,11 +267,10 @@ class LogContext:
     active_offsets: tuple[int, ...] = ()
     tls: bool = False
     secrets: tuple[str, ...] = ()
-    focus: FailureContext = field(default_factory=FailureContext)
 
     def at(self, offset: int) -> FailureContext:
         """The context of a failure found at `offset`: the last command and mode before it."""
-        index = bisect.bisect_right([e.offset for e in self.events], offset)
+        index = bisect.bisect_right(self.events, offset, key=lambda event: event.offset)
         command = self.events[index - 1].verb if index else None
         last_passive = _last_before(self.passive_offsets, offset)
         last_active = _last_before(self.active_offsets, offset)
@@ -285,22 +284,6 @@ class LogContext:
             passive_reply_seen=last_passive is not None,
         )
 
-    def focused(self, offset: int) -> LogContext:
-        return LogContext(
-            self.events,
-            self.passive_offsets,
-            self.active_offsets,
-            self.tls,
-            self.secrets,
-            self.at(offset),
-        )
-
-    def cues(self) -> list[str]:
-        return self.focus.cues()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.focus.to_dict(), "secrets": list(self.secrets)}
-
 
 def _last_before(offsets: tuple[int, ...], offset: int) -> int | None:
     index = bisect.bisect_right(offsets, offset)
@@ -313,8 +296,12 @@ def triage(text: str) -> LogContext:
         for pattern in (_COMMAND, _TYPED_COMMAND)
         for m in pattern.finditer(text)
     ]
-    events += [Event(m.start(), m["verb"]) for m in _REQUEST_LINE.finditer(text)]
-    for pattern in (_CALL, _CALL_PREFIX):
+    if "HTTP/" in text:
+        events += [Event(m.start(), m["verb"]) for m in _REQUEST_LINE.finditer(text)]
+    calls = (_CALL,) if "(" in text else ()
+    if "sftp." in text:
+        calls += (_CALL_PREFIX,)
+    for pattern in calls:
         for match in pattern.finditer(text):
             verb = CALL_COMMANDS.get(match["call"].lower())
             if verb:
@@ -331,6 +318,8 @@ def triage(text: str) -> LogContext:
 
 def exposed_secrets(text: str) -> tuple[str, ...]:
     """Kinds of secret visible in clear text; the secrets themselves are never kept."""
+    if "PASS" not in text and "://" not in text and "xox" not in text:
+        return ()
     kinds = []
     if any(not _masked(m["secret"]) for m in _CLEAR_PASS.finditer(text)):
         kinds.append("a clear-text password (PASS command)")

@@ -14,16 +14,16 @@ import html
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.engine.families import generic_entry
 from bot.engine.knowledge import Entry, KnowledgeBase
-from bot.engine.logs import FailureContext, LogContext
+from bot.engine.logs import FailureContext
 
 # Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
 MAX_SCAN_CHARS = 4_194_304
@@ -44,39 +44,49 @@ _I = re.I | re.A
 
 PROTOCOL_PRIOR = {"ftp": 0.3, "http": 0.2, "sftp": 0.1, "winsock": 0.1}
 
-_CUE_PATTERNS = {
-    "ftp": re.compile(
-        r"\bftps?\b|ftp://|ftpes|vsftpd|proftpd|pure-?ftpd|filezilla|ftplib|cuteftp|serv-u|"
-        r"\blftp\b|fluentftp|jsftp|eqftp|fireftp|ftpwebrequest|ftpcommandexception|"
-        r"\b(?:PASV|EPSV|STOR|RETR|MLSD|CWD|NLST|APPE|MKD|RNFR)\b|\bResponse:|\bCommand:|"
-        r"passive mode|active mode|data connection|control connection|error_(?:perm|temp)|"
-        r"\blogin\b|\blogged in\b",
-        _I,
+# Words that say which protocol a text is about, looked up token by token (one dictionary
+# lookup a word, far cheaper than scanning with a regular expression per protocol).
+_CUE_WORDS = {
+    "ftp": (
+        "ftp ftps ftpes ftpd vsftpd proftpd pureftpd filezilla ftplib cuteftp lftp fluentftp "
+        "jsftp eqftp fireftp ftpwebrequest ftpcommandexception pasv epsv stor retr mlsd cwd "
+        "nlst appe mkd rnfr error_perm error_temp login"
     ),
-    "sftp": re.compile(
-        r"\bsftp\b|\bssh\b|\bssh2|paramiko|SSH2?_FX_|\bjsch\b|ssh\.net|sftp_client|"
-        r"sftpstatuserror|\bopenssh\b|\bport\s*22\b|:22\b|winscp",
-        _I,
+    "sftp": "sftp ssh ssh2 paramiko jsch sftp_client sftpstatuserror openssh winscp",
+    "http": (
+        "http https nginx apache webdav dav curl html nextcloud owncloud s3 cloudflare proxy "
+        "iis php webserver webapp api browser"
     ),
-    "http": re.compile(
-        r"HTTP/\d|https?://|\bnginx\b|\bapache\b|webdav|\bdav\b|\bcurl\b|\brequests\.|"
-        r"\b(?:PUT|POST|GET|PROPFIND|MKCOL)\b|<html|<title>|nextcloud|owncloud|\bS3\b|"
-        r"cloudflare|\bproxy\b|status code|client error|server error|\bIIS\b|\bphp\b|"
-        r"web ?server|webapp|\bAPI\b|browser",
-        _I,
-    ),
-    "winsock": re.compile(
-        r"\bsocket\b|\bWSA|winsock|WinError|\berrno\b|connectex|\bECONN|\bETIMEDOUT|"
-        r"getaddrinfo|\bEADDR|ENOTFOUND",
-        _I,
-    ),
+    "winsock": "socket winsock winerror errno connectex etimedout getaddrinfo enotfound",
 }
+_CUE_BY_WORD = {word: protocol for protocol, words in _CUE_WORDS.items() for word in words.split()}
+# Symbolic-name families, by how their (lower-cased) tokens start.
+_CUE_PREFIXES = (("ssh_fx_", "sftp"), ("ssh2_fx_", "sftp"), ("wsa", "winsock"),
+                 ("econn", "winsock"), ("eaddr", "winsock"))  # fmt: skip
+# Upper-case only: "PUT" is a request method, "put" an English verb.
+_CUE_METHODS = frozenset({"PUT", "POST", "GET", "PROPFIND", "MKCOL"})
+# Cues of several words or with punctuation, counted in the lower-cased text.
+_CUE_STRINGS = (
+    ("passive mode", "ftp"), ("active mode", "ftp"), ("data connection", "ftp"),
+    ("control connection", "ftp"), ("response:", "ftp"), ("command:", "ftp"),
+    ("logged in", "ftp"), ("ftp://", "ftp"), ("port 22", "sftp"), (":22", "sftp"),
+    ("ssh.net", "sftp"), ("http/1", "http"), ("http/2", "http"), ("requests.", "http"),
+    ("status code", "http"), ("client error", "http"), ("server error", "http"),
+    ("web server", "http"),
+)  # fmt: skip
+_CUE_SCAN_CHARS = 65_536
+_WORD = re.compile(r"[A-Za-z0-9_]+")
 
 # Explicit ways of saying "this number is an error code". `protocol` forces a reading.
 _EXPLICIT = [
-    (re.compile(r"HTTP/\d(?:\.\d)?\"?\s+(?P<code>\d{3})(?!\d)"), "http", 0.92),
-    (re.compile(r"(?<![\w.])(?P<code>\d{3})\s+(?:Client|Server)\s+Error\b"), "http", 0.92),
-    (re.compile(r"\((?P<code>\d{3})\)\s+(?=[A-Z][a-z])"), None, 0.88),
+    (re.compile(r"HTTP/\d(?:\.\d)?\"?\s+(?P<code>\d{3})(?!\d)"), "http", 0.92, ("http/",)),
+    (
+        re.compile(r"(?<![\w.])(?P<code>\d{3})\s+(?:Client|Server)\s+Error\b"),
+        "http",
+        0.92,
+        ("t error",),
+    ),
+    (re.compile(r"\((?P<code>\d{3})\)\s+(?=[A-Z][a-z])"), None, 0.88, (")",)),
     (
         re.compile(
             r"\bHTTPS?(?:\s+(?:error|status|code|response))?\s*[:#]?\s*(?P<code>\d{3})(?!\d)",
@@ -84,15 +94,22 @@ _EXPLICIT = [
         ),
         "http",
         0.85,
+        ("http",),
     ),
-    (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", _I), "http", 0.9),
-    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", _I), "winsock", 0.95),
+    (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", _I), "http", 0.9, ("returned",)),
+    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", _I), "winsock", 0.95, ("winerror",)),
     (
         re.compile(r"\bsocket\s+error\s*(?:[=:]\s*)?#?\s*(?P<code>\d{4,5})\b", _I),
         "winsock",
         0.95,
+        ("socket",),
     ),
-    (re.compile(r"\berror_(?:perm|temp|reply|proto)\W{1,3}(?P<code>\d{3})\b"), "ftp", 0.95),
+    (
+        re.compile(r"\berror_(?:perm|temp|reply|proto)\W{1,3}(?P<code>\d{3})\b"),
+        "ftp",
+        0.95,
+        ("error_",),
+    ),
     (
         re.compile(
             r"(?:\berror|\berr|\bfehler|\berreur|\berrore|\bошибка|错误|錯誤|エラー|\bfailed|"
@@ -103,6 +120,7 @@ _EXPLICIT = [
         ),
         None,
         0.85,
+        ("err", "fehler", "ошибка", "错误", "錯誤", "エラー", "fail"),
     ),
     (
         re.compile(
@@ -113,15 +131,20 @@ _EXPLICIT = [
         ),
         None,
         0.8,
+        ("code", "status", "reply", "response", "return", "rc", "result"),
     ),
 ]
+# Each pattern with the literals (lower case) of which the text must hold one for it to match.
 _ERRNO = [
-    re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", _I),
-    re.compile(r"\berrno\s*[:=]?\s*(?P<errno>-?\d{1,5})\b", _I),
-    re.compile(
-        r"\b(?:bind|connect|listen|accept|socket|recv|send|read|write|sendto|recvfrom|"
-        r"select|poll|getaddrinfo)\(\)\s*(?:failed|error)\W{0,3}\(?(?P<errno>\d{1,5})\)?",
-        _I,
+    (re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", _I), ("errno",)),
+    (re.compile(r"\berrno\s*[:=]?\s*(?P<errno>-?\d{1,5})\b", _I), ("errno",)),
+    (
+        re.compile(
+            r"\b(?:bind|connect|listen|accept|socket|recv|send|read|write|sendto|recvfrom|"
+            r"select|poll|getaddrinfo)\(\)\s*(?:failed|error)\W{0,3}\(?(?P<errno>\d{1,5})\)?",
+            _I,
+        ),
+        ("()",),
     ),
 ]
 # A free-standing number that could be a code: three digits, or a five-digit socket error.
@@ -334,29 +357,36 @@ class Recognizer:
                 continue  # single words are names: matched only next to an error label
             exact = len(norm) < SHORT_PHRASE_CHARS
             self._phrases.append(_Phrase(norm, tuple(entries), exact, weak))
-        self._anchors, self._anchors_needed = self._build_anchor_index()
+        self._postings, self._anchors, self._anchors_needed = self._build_anchor_index()
         self._wording_cache: dict[tuple[str, str], tuple[str, ...]] = {}
         # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
         self._twin_cache: dict[tuple[str, str], Entry | None] = {}
         self._single_titles = self._build_single_title_pattern()
 
-    def _build_anchor_index(self) -> tuple[dict[str, list[int]], list[int]]:
-        """Each phrase is reachable from its rarest words (by 5-letter prefix, to survive typos),
-        and is only compared with a line that holds enough of them: all for an exact wording,
-        all but one for a fuzzy one."""
+    def _build_anchor_index(
+        self,
+    ) -> tuple[dict[str, list[int]], list[frozenset[str]], list[int]]:
+        """Each phrase has up to three anchors, its rarest words (by 5-letter prefix, to survive
+        typos), and is only compared with a line that holds enough of them: all for an exact
+        wording, all but one for a fuzzy one. It is posted under as few anchors as can still
+        find it (the rarest one; the two rarest when one may be missing), so a common word in
+        a line does not wake up hundreds of phrases."""
         frequency: dict[str, int] = defaultdict(int)
         for phrase in self._phrases:
             for key in _anchor_keys(phrase.norm):
                 frequency[key] += 1
-        index: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
+        anchor_sets: list[frozenset[str]] = []
         needed = []
         for position, phrase in enumerate(self._phrases):
             keys = sorted(_anchor_keys(phrase.norm), key=lambda k: (frequency[k], -len(k)))
             anchors = keys[:3] or [_anchor_key(phrase.norm.split()[0])]
-            for key in anchors:
-                index[key].append(position)
-            needed.append(len(anchors) if phrase.exact else max(1, len(anchors) - 1))
-        return dict(index), needed
+            required = len(anchors) if phrase.exact else max(1, len(anchors) - 1)
+            for key in anchors[: len(anchors) - required + 1]:
+                postings[key].append(position)
+            anchor_sets.append(frozenset(anchors))
+            needed.append(required)
+        return dict(postings), anchor_sets, needed
 
     def _build_single_title_pattern(self) -> re.Pattern[str] | None:
         """One-word titles ("Failure", "Forbidden") count only right after an error label."""
@@ -373,19 +403,16 @@ class Recognizer:
 
     # ---------------------------------------------------------------- recognition
 
-    def recognize(self, text: str, context: LogContext, asked: bool = False) -> list[Finding]:
-        """Findings in a text already passed through `prepare` (spans index that text)."""
-        cues = _protocol_cues(text)
+    def recognize(self, text: str, asked: bool = False) -> list[Finding]:
+        """Findings in a text already passed through `prepare` (spans index that text), in
+        order; their `failure` context is attached by the caller, who triages only if needed."""
+        cues = _Cues(text)
         found: list[Finding] = []
         found += self._codes(text, cues, asked)
         found += self._symbols_in(text, cues)
         found += self._phrases_in(text, cues, asked)
         found = _drop_phrases_on_explained_lines(text, found)
-        findings = _merge(found)
-        return [
-            replace(finding, failure=context.at(finding.span[0]))
-            for finding in sorted(findings, key=lambda f: f.span[0])
-        ]
+        return sorted(_merge(found), key=lambda f: f.span[0])
 
     def decisive(self, findings: list[Finding]) -> Finding | None:
         """The one error the person needs explained: errors before info, probes last."""
@@ -435,18 +462,23 @@ class Recognizer:
 
     # ---------------------------------------------------------------- numbers
 
-    def _codes(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
+    def _codes(self, text: str, cues: Mapping[str, float], asked: bool) -> list[Finding]:
         if _ANY_DIGIT.search(text) is None:
             return []  # every code and errno pattern needs a digit: skip their dozen scans
+        lowered = text.lower()
         findings: list[Finding] = []
         claimed: set[int] = set()
-        for pattern in _ERRNO:
+        for pattern, needs in _ERRNO:
+            if not any(literal in lowered for literal in needs):
+                continue
             for match in pattern.finditer(text):
                 finding = self._errno_finding(match, cues)
                 if finding:
                     claimed.add(match.start("errno"))
                     findings.append(finding)
-        for pattern, protocol, confidence in _EXPLICIT:
+        for pattern, protocol, confidence, needs in _EXPLICIT:
+            if not any(literal in lowered for literal in needs):
+                continue
             for match in pattern.finditer(text):
                 start = match.start("code")
                 if start in claimed:
@@ -499,16 +531,16 @@ class Recognizer:
         end: int,
         protocol: str | None,
         confidence: float,
-        cues: dict[str, float],
+        cues: Mapping[str, float],
     ) -> Finding | None:
         readings = self._readings(code, protocol)
         following = text[end : min(_line_end(text, end), end + 120)]
         line_start = _line_start(text, start)
         if (
             protocol is None
-            and cues["ftp"] > 0
             and not any(r.protocol == "ftp" for r in readings)
             and _reply_positioned(text[line_start:start], following)
+            and cues["ftp"] > 0
         ):
             generic = generic_entry("ftp", code)
             if generic is not None:
@@ -525,7 +557,7 @@ class Recognizer:
                 readings,
                 key=lambda e: cues.get(e.protocol, 0) + PROTOCOL_PRIOR[e.protocol],
             )
-            if len(code.lstrip("-")) <= 2 and cues["sftp"] == 0 and chosen.protocol == "sftp":
+            if chosen.protocol == "sftp" and len(code.lstrip("-")) <= 2 and cues["sftp"] == 0:
                 confidence *= 0.75
             if (
                 chosen.protocol != "winsock"
@@ -570,7 +602,7 @@ class Recognizer:
             self._wording_cache[entry.key] = cached
         return cached
 
-    def _errno_finding(self, match: re.Match[str], cues: dict[str, float]) -> Finding | None:
+    def _errno_finding(self, match: re.Match[str], cues: Mapping[str, float]) -> Finding | None:
         number = int(match["errno"])
         span = (match.start(), match.end())
         if number >= 10000 or number in (6, 8, 87, 995, 996, 997):
@@ -588,7 +620,7 @@ class Recognizer:
 
     # ---------------------------------------------------------------- names
 
-    def _symbols_in(self, text: str, cues: dict[str, float]) -> list[Finding]:
+    def _symbols_in(self, text: str, cues: Mapping[str, float]) -> list[Finding]:
         findings = []
         for match in _SYMBOL.finditer(text):
             word = match.group(0).casefold()
@@ -605,7 +637,7 @@ class Recognizer:
 
     # ---------------------------------------------------------------- phrases
 
-    def _phrases_in(self, text: str, cues: dict[str, float], asked: bool) -> list[Finding]:
+    def _phrases_in(self, text: str, cues: Mapping[str, float], asked: bool) -> list[Finding]:
         cutoff = ASKED_FUZZY_CUTOFF if asked else FUZZY_CUTOFF
         findings = []
         for start, line in _phrase_lines(text):
@@ -627,31 +659,59 @@ class Recognizer:
     def _phrase_hits(self, norm: str, cutoff: float) -> list[tuple[_Phrase, float]]:
         hits = [(phrase, 100.0) for phrase in self._cjk_phrases if phrase.norm in norm]
         tokens = set(norm.split())
-        anchored: dict[int, int] = defaultdict(int)
-        for key in {_anchor_key(token) for token in tokens}:
-            for position in self._anchors.get(key, ()):
-                anchored[position] += 1
+        keys = {_anchor_key(token) for token in tokens}
+        candidates = {p for key in keys for p in self._postings.get(key, ())}
         padded = f" {norm} "
-        for position, count in anchored.items():
-            if count < self._anchors_needed[position]:
+        fuzzy: list[_Phrase] = []
+        for position in sorted(candidates):
+            if len(self._anchors[position] & keys) < self._anchors_needed[position]:
                 continue
             phrase = self._phrases[position]
             if phrase.exact:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))
             elif len(norm) >= len(phrase.norm) - 4 and phrase.numbers <= tokens:
-                score = fuzz.partial_ratio(
-                    phrase.norm, norm, score_cutoff=max(cutoff, phrase.floor)
-                )
-                if not score and len(norm) <= 2 * len(phrase.norm):
-                    # every word of the wording, with a host name or path in between
-                    score = fuzz.token_set_ratio(phrase.norm, norm, score_cutoff=97)
-                if score:
-                    hits.append((phrase, score))
+                fuzzy.append(phrase)
+        if fuzzy:
+            hits += self._fuzzy_hits(norm, fuzzy, cutoff)
+        return hits
+
+    @staticmethod
+    def _fuzzy_hits(
+        norm: str, phrases: list[_Phrase], cutoff: float
+    ) -> list[tuple[_Phrase, float]]:
+        """Score all candidates in one call; a short line holding every word of a wording, with
+        a host name or path in between, counts as well."""
+        choices = [phrase.norm for phrase in phrases]
+        scored = {
+            index: score
+            for _, score, index in process.extract(
+                norm, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+            )
+        }
+        hits = [
+            (phrases[index], float(score))
+            for index, score in scored.items()
+            if score >= phrases[index].floor
+        ]
+        rest = [
+            index
+            for index, phrase in enumerate(phrases)
+            if index not in scored and len(norm) <= 2 * len(phrase.norm)
+        ]
+        if rest:
+            whole = process.extract(
+                norm,
+                [choices[index] for index in rest],
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=97,
+                limit=None,
+            )
+            hits += [(phrases[rest[position]], float(score)) for _, score, position in whole]
         return hits
 
     def _phrase_finding(
-        self, phrase: _Phrase, confidence: float, span: tuple[int, int], cues: dict[str, float]
+        self, phrase: _Phrase, confidence: float, span: tuple[int, int], cues: Mapping[str, float]
     ) -> Finding:
         """Pick the reading the text is about; a wording borrowed from another protocol is
         carried over to the entry of the protocol the text is about, when one fits."""
@@ -743,11 +803,47 @@ def _phrase_lines(text: str) -> list[tuple[int, str]]:
     return windows
 
 
+class _Cues(Mapping[str, float]):
+    """How often each protocol's cues occur, scanned only once a reading has to be chosen."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._counts: dict[str, float] | None = None
+
+    def _loaded(self) -> dict[str, float]:
+        if self._counts is None:
+            self._counts = _protocol_cues(self._text)
+        return self._counts
+
+    def __getitem__(self, protocol: str) -> float:
+        return self._loaded()[protocol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(_CUE_WORDS)
+
+
 def _protocol_cues(text: str) -> dict[str, float]:
-    return {
-        protocol: float(len(pattern.findall(text, 0, 65_536)))
-        for protocol, pattern in _CUE_PATTERNS.items()
-    }
+    counts = dict.fromkeys(_CUE_WORDS, 0.0)
+    text = text[:_CUE_SCAN_CHARS]
+    for word in _WORD.findall(text):
+        lowered = word.lower()
+        protocol = _CUE_BY_WORD.get(lowered)
+        if protocol is None:
+            if word in _CUE_METHODS:
+                protocol = "http"
+            else:
+                protocol = next(
+                    (p for start, p in _CUE_PREFIXES if lowered.startswith(start)), None
+                )
+        if protocol is not None:
+            counts[protocol] += 1
+    lowered_text = text.lower()
+    for cue, protocol in _CUE_STRINGS:
+        counts[protocol] += lowered_text.count(cue)
+    return counts
 
 
 def _reply_positioned(prefix: str, following: str) -> bool:

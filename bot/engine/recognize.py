@@ -64,6 +64,7 @@ _CUE_BY_WORD = {word: protocol for protocol, words in _CUE_WORDS.items() for wor
 _CUE_PREFIXES = (("ssh_fx_", "sftp"), ("ssh2_fx_", "sftp"), ("wsa", "winsock"),
                  ("econn", "winsock"), ("eaddr", "winsock"))  # fmt: skip
 # Upper-case only: "PUT" is a request method, "put" an English verb.
+_CUE_PREFIX_STARTS = frozenset(start[:3] for start, _ in _CUE_PREFIXES)
 _CUE_METHODS = frozenset({"PUT", "POST", "GET", "PROPFIND", "MKCOL"})
 # Cues of several words or with punctuation, counted in the lower-cased text.
 _CUE_STRINGS = (
@@ -622,12 +623,23 @@ class Recognizer:
 
     def _symbols_in(self, text: str, cues: Mapping[str, float]) -> list[Finding]:
         findings = []
-        for match in _SYMBOL.finditer(text):
-            word = match.group(0).casefold()
-            entry = self._symbols.get(word) or self._symbols.get(word.rpartition(".")[2])
+        known = {}
+        for word in set(_SYMBOL.findall(text)):  # distinct words first: most texts have none
+            folded = word.casefold()
+            entry = self._symbols.get(folded) or self._symbols.get(folded.rpartition(".")[2])
             if entry is not None:
-                findings.append(Finding(entry, 0.9, match.span(), "name", match.group(0), (entry,)))
-        if self._single_titles is not None:
+                known[word] = entry
+        if known:
+            for match in _SYMBOL.finditer(text):
+                entry = known.get(match.group(0))
+                if entry is not None:
+                    findings.append(
+                        Finding(entry, 0.9, match.span(), "name", match.group(0), (entry,))
+                    )
+        lowered = text.lower()
+        if self._single_titles is not None and any(
+            label in lowered for label in ("err", "exception", "status", "fatal")
+        ):
             for match in self._single_titles.finditer(text):
                 entry = self._words[match["word"].casefold()]
                 findings.append(
@@ -834,7 +846,7 @@ def _protocol_cues(text: str) -> dict[str, float]:
         if protocol is None:
             if word in _CUE_METHODS:
                 protocol = "http"
-            else:
+            elif lowered[:3] in _CUE_PREFIX_STARTS:
                 protocol = next(
                     (p for start, p in _CUE_PREFIXES if lowered.startswith(start)), None
                 )

@@ -127,6 +127,8 @@ _COMMAND = re.compile(rf"(?<![\w/.\-])(?P<verb>{_VERB_ALTERNATION})(?=[ \t'\"`\\
 _TYPED_COMMAND = re.compile(rf"^[ \t>]*(?P<verb>{_VERB_ALTERNATION})(?=[ \t]|$)", re.M | re.I)
 _REQUEST_LINE = re.compile(rf"\"(?P<verb>{'|'.join(HTTP_METHODS)}) \S+ HTTP/\d(?:\.\d)?\"")
 _CALL = re.compile(r"\b(?:ftp|sftp|client|self|conn|connection|c|s)\.(?P<call>[a-zA-Z]+)\s*\(")
+# PHP's ftp extension: ftp_put(), ftp_chdir()...
+_PHP_CALL = re.compile(r"\bftp_(?P<call>[a-z]+)\(\)")
 _CALL_PREFIX = re.compile(r"\bsftp\.(?P<call>[a-zA-Z]+)\s*:")
 # PASV/EPSV as a command (the end of a log line), not vsftpd's hint "Consider using PASV."
 _PASSIVE = re.compile(
@@ -298,7 +300,7 @@ def triage(text: str) -> LogContext:
     ]
     if "HTTP/" in text:
         events += [Event(m.start(), m["verb"]) for m in _REQUEST_LINE.finditer(text)]
-    calls = (_CALL,) if "(" in text else ()
+    calls = (_CALL, _PHP_CALL) if "(" in text else ()
     if "sftp." in text:
         calls += (_CALL_PREFIX,)
     for pattern in calls:

@@ -54,14 +54,14 @@ _CUE_WORDS = {
     ),
     "sftp": "sftp ssh ssh2 paramiko jsch sftp_client sftpstatuserror openssh winscp",
     "http": (
-        "http https nginx apache webdav dav curl html nextcloud owncloud s3 cloudflare proxy "
+        "http https nginx apache webdav dav html nextcloud owncloud s3 cloudflare proxy "
         "iis php webserver webapp api browser"
     ),
     "winsock": "socket winsock winerror errno connectex etimedout getaddrinfo enotfound",
 }
 _CUE_BY_WORD = {word: protocol for protocol, words in _CUE_WORDS.items() for word in words.split()}
 # Symbolic-name families, by how their (lower-cased) tokens start.
-_CUE_PREFIXES = (("ssh_fx_", "sftp"), ("ssh2_fx_", "sftp"), ("wsa", "winsock"),
+_CUE_PREFIXES = (("ssh_fx_", "sftp"), ("ssh2_fx_", "sftp"), ("wsa", "winsock"), ("ftp_", "ftp"),
                  ("econn", "winsock"), ("eaddr", "winsock"))  # fmt: skip
 # Upper-case only: "PUT" is a request method, "put" an English verb.
 _CUE_PREFIX_STARTS = frozenset(start[:3] for start, _ in _CUE_PREFIXES)
@@ -150,7 +150,7 @@ _ERRNO = [
 ]
 # A free-standing number that could be a code: three digits, or a five-digit socket error.
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,:/$#+@])(?<!\d-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
+    r"(?<![A-Za-z0-9_.,:/$#+@])(?<![\dA-Za-z]-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
 )
 # What follows a reply code: its text (not more numbers, as in a table), or nothing.
 _REPLY_TEXT = re.compile(r"[ \t-]+[^\d\s]|\s*$|\s*['\"`]")
@@ -179,9 +179,16 @@ _NOISE_BEFORE = re.compile(
 )
 # Sentences that talk about an error rather than report one.
 _DISCUSSION = re.compile(
-    r"\bif you\b|\bwould\b|\bshould (?:be|return|send|give|get)\b|\bit means\b|\bmeans that\b|"
-    r"\binstead of\b|\bI agree\b|#define\b|\bfor example\b|\be\.g\.",
+    r"\bif you\b|\bwould\b|\bshould\b[^.?!\n]{0,40}\b(?:be|return|send|respond|answer|give|"
+    r"get|use|treat|map)\b|\bmeans\b|\binstead of\b|\bI agree\b|#define\b|\bfor example\b|"
+    r"\be\.g\.|\bstartswith\(|\bresp(?:onse)?\.status|\bstatus_code\s*==",
     _I,
+)
+# Anywhere in a message: the writer reports a resolution or reviews code, not a live error.
+_RESOLVED = re.compile(
+    r"\bfyi\b|\bfor anyone (?:searching|reading|finding|hitting|landing)|\bturned out\b|"
+    r"\broot cause (?:was|is)\b|\b(?:fixed|solved|resolved) (?:it |this )?by\b|^\s*nit:",
+    _I | re.M,
 )
 # Error words in any language: a bare code in a message that speaks of an error is likelier one.
 _ERROR_TALK = re.compile(
@@ -318,6 +325,7 @@ class Recognizer:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._symbols: dict[str, Entry] = {}
+        self._weak_symbols: set[str] = set()
         self._words: dict[str, Entry] = {}
         self._errno: dict[int, Entry] = {}
         self._errno_macos: dict[int, Entry] = {}
@@ -329,6 +337,8 @@ class Recognizer:
                     "." in name or "_" in name or not (name.islower() or name.istitle())
                 ):
                     self._symbols.setdefault(name.casefold(), entry)
+                    if _ambiguous_errno_name(name, entry):
+                        self._weak_symbols.add(name.casefold())
                 elif " " not in name:
                     self._words.setdefault(name.casefold(), entry)
                 else:
@@ -396,9 +406,9 @@ class Recognizer:
             return None
         alternation = "|".join(re.escape(word) for word in words)
         return re.compile(
-            r"(?:error|exception|err|status|fatal)\w*\W{1,4}[\"'`(]?(?P<word>"
-            + alternation
-            + r")\b",
+            r"(?:error|exception|err|status|fatal|mkdir|rmdir|rename|stat|lstat|open|opendir|"
+            r"readdir|realpath|remove|unlink|put|get|fastput|fastget|upload|download|setstat)"
+            r"\w*\W{1,4}[\"'`(]?(?P<word>" + alternation + r")\b",
             _I,
         )
 
@@ -459,7 +469,10 @@ class Recognizer:
             i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
         ]
         right = min([*stops, end + 200])
-        return _DISCUSSION.search(text, left + 1, right) is not None
+        return (
+            _DISCUSSION.search(text, left + 1, right) is not None
+            or _RESOLVED.search(text) is not None
+        )
 
     # ---------------------------------------------------------------- numbers
 
@@ -611,7 +624,9 @@ class Recognizer:
             confidence = 0.95
         else:
             entry = self._errno.get(number)
-            confidence = 0.85
+            # Low numbers (EACCES 13, EINVAL 22...) are file-system errors as often as socket
+            # ones; from 88 on, Linux numbers only socket and network errors.
+            confidence = 0.85 if number >= 88 or number < 0 else 0.6
             if entry is None:
                 entry = self._errno_macos.get(number)
                 confidence = 0.6
@@ -631,15 +646,16 @@ class Recognizer:
                 known[word] = entry
         if known:
             for match in _SYMBOL.finditer(text):
-                entry = known.get(match.group(0))
+                word = match.group(0)
+                entry = known.get(word)
                 if entry is not None:
+                    folded = word.casefold()
+                    weak = folded if folded in self._symbols else folded.rpartition(".")[2]
+                    confidence = 0.6 if weak in self._weak_symbols else 0.9
                     findings.append(
-                        Finding(entry, 0.9, match.span(), "name", match.group(0), (entry,))
+                        Finding(entry, confidence, match.span(), "name", word, (entry,))
                     )
-        lowered = text.lower()
-        if self._single_titles is not None and any(
-            label in lowered for label in ("err", "exception", "status", "fatal")
-        ):
+        if self._single_titles is not None:
             for match in self._single_titles.finditer(text):
                 entry = self._words[match["word"].casefold()]
                 findings.append(
@@ -762,6 +778,13 @@ class Recognizer:
                 if score > best[1]:
                     best = (entry, score)
         return best[0]
+
+
+def _ambiguous_errno_name(name: str, entry: Entry) -> bool:
+    """EACCES, EINVAL, EBADF...: POSIX names of errors that file systems raise as often as
+    sockets (Linux numbers them below 88), so alone they are weak evidence of a socket error."""
+    linux = entry.errno.get("linux")
+    return name.isupper() and name.startswith("E") and linux is not None and 0 <= linux < 88
 
 
 def _variants(phrase: str) -> list[str]:

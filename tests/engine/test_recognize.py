@@ -197,3 +197,46 @@ def test_a_reason_phrase_alone_prefers_the_socket_reading() -> None:
     assert answer.decisive is not None
     assert answer.decisive.key == ("winsock", "10060")
     assert ("http", "522") in [entry.key for entry in answer.alternatives]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "421 just means the server hung up the control connection on you.",
+        "Should the endpoint return 409 or 412 when the upload conflicts?",
+        "FYI for anyone searching later: the 10054 resets were the load balancer's idle timeout.",
+        "nit: `if reply.startswith('550')` should also treat 450 as retryable",
+    ],
+)
+def test_explaining_or_reviewing_a_code_gets_no_automatic_reply(text: str) -> None:
+    answer = explain(text)
+    assert answer.decisive is not None, "the code is still recognized"
+    assert not answer.reply, f"{text!r} is not someone hitting the error"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("既存の接続はリモート ホストに強制的に切断されました。", ("winsock", "10054")),
+        ("Удаленный хост принудительно разорвал существующее подключение", ("winsock", "10054")),
+        ("Es konnte keine Verbindung hergestellt werden, da der Zielcomputer die Verbindung "
+         "verweigerte", ("winsock", "10061")),
+        ("dial tcp: lookup files.example.com on 127.0.0.53:53: no such host", ("winsock", "11001")),
+        ("socket.gaierror: [Errno -3] Temporary failure in name resolution", ("winsock", "11002")),
+    ],
+)  # fmt: skip
+def test_localized_and_runtime_specific_wordings(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text) == expected, text
+
+
+def test_a_file_permission_errno_in_an_sftp_traceback_is_sftp_permission_denied() -> None:
+    text = (
+        'File "site-packages/paramiko/sftp_client.py", line 857, in _convert_status\n'
+        "    raise IOError(errno.EACCES, text)\nPermissionError: [Errno 13] Permission denied"
+    )
+    assert decisive_key(text) == ("sftp", "3")
+
+
+def test_a_ticket_number_is_not_a_socket_error() -> None:
+    answer = explain("closing this, see <https://desk.example.com/t/10054|INC-10054> for details")
+    assert not answer.reply

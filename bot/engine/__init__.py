@@ -1,6 +1,6 @@
 """The engine: text -> findings -> answer. Pure Python; it knows nothing of Slack."""
 
-from bot.engine.answer import VERDICT_LINES, Answer, Engine
+from bot.engine.answer import USAGE_WORDS, VERDICT_LINES, Answer, Engine, Question
 from bot.engine.knowledge import (
     Entry,
     KnowledgeBase,
@@ -12,6 +12,7 @@ from bot.engine.knowledge import (
 from bot.engine.recognize import Finding
 
 __all__ = [
+    "USAGE_WORDS",
     "VERDICT_LINES",
     "Answer",
     "Engine",
@@ -20,6 +21,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Problem",
+    "Question",
     "load_knowledge",
     "read_entries",
 ]

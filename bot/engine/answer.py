@@ -78,6 +78,19 @@ _LIST_QUERY = re.compile(
     r"(?P<family>\d)(?P<wildcard>xx|\*\*?)?\s*$",
     re.IGNORECASE,
 )
+# A question that asks how to ask.
+USAGE_WORDS = frozenset({"", "help", "?", "-h", "--help", "usage"})
+
+
+@dataclass(frozen=True)
+class Question:
+    """What an explicit question (a slash command, a mention, the console) asked for."""
+
+    kind: str  # "usage", "family", "answer" or "nothing"
+    answer: Answer | None = None
+    entries: tuple[Entry, ...] = ()
+
+
 _PROTOCOL_ALIASES = {"https": "http", "socket": "winsock", "ftps": "ftp", "wsa": "winsock"}
 _DIRECT_QUERY = re.compile(
     r"^\s*(?P<protocol>ftps?|sftp|https?|winsock|socket)\s*(?:error|code|status)?\s*[:#]?\s*"
@@ -110,6 +123,25 @@ class Engine:
                 return self._answer(query, [finding], asked=True)
         findings = self.recognizer.recognize(query, asked=True) or self.recognizer.search(query)
         return self._answer(query, findings, asked=True)
+
+    def ask(self, text: str, *, loose: bool = True) -> Question:
+        """The one reading of an explicit question, shared by every way in: "help" asks how
+        to ask; "list ftp 5xx" (or "ftp 5xx") a family; anything else is read as a message
+        (a pasted error or log), then, when `loose`, looked up ("sftp 3", "connection reset").
+        A mention in a thread asks strictly first, so that "@errdesk what is this?" explains
+        the thread rather than the closest wording to "what is this"."""
+        words = text.strip()
+        if words.lower() in USAGE_WORDS:
+            return Question("usage")
+        family = self.family(words)
+        if family is not None:
+            return Question("family", entries=tuple(family))
+        answer = self.explain(words)
+        if answer.decisive is None and loose:
+            answer = self.lookup(words)
+        if answer.decisive is None:
+            return Question("nothing", answer=answer)
+        return Question("answer", answer=answer)
 
     def family(self, query: str) -> list[Entry] | None:
         """Entries for 'list ftp 5xx'-style queries; None when the query is not one."""

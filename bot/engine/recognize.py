@@ -449,7 +449,10 @@ class Recognizer:
         for entry in self.kb:
             for wording in (entry.title, *entry.phrases, *entry.names):
                 candidate = normalize(wording)
-                score = fuzz.token_set_ratio(norm, candidate, score_cutoff=85)
+                # One word must be a whole wording ("Forbidden"), not any wording holding it:
+                # "status" or "list" would otherwise find whatever mentions them.
+                scorer = fuzz.token_set_ratio if " " in norm else fuzz.ratio
+                score = scorer(norm, candidate, score_cutoff=85)
                 closeness = fuzz.ratio(norm, candidate)  # breaks ties: the nearest wording
                 if score and (score, closeness) > scored.get(entry.key, (entry, 0.0, 0.0))[1:]:
                     scored[entry.key] = (entry, score, closeness)

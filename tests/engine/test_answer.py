@@ -90,3 +90,18 @@ def test_exposed_password_is_part_of_the_answer() -> None:
 def test_a_protocol_and_one_digit_is_a_lookup_not_a_family() -> None:
     assert engine().family("sftp 3") is None
     assert engine().family("ftp 5xx") is not None
+
+
+def test_ask_reads_help_families_answers_and_nothing() -> None:
+    kinds = {text: engine().ask(text).kind for text in ("help", "list ftp 5xx", "425", "hello")}
+    assert kinds == {"help": "usage", "list ftp 5xx": "family", "425": "answer", "hello": "nothing"}
+
+
+def test_ask_strictly_does_not_look_up_the_closest_wording() -> None:
+    assert engine().ask("connection reset").kind == "answer"
+    assert engine().ask("connection reset", loose=False).kind == "nothing"
+
+
+def test_a_single_common_word_finds_nothing_by_wording() -> None:
+    for word in ("status", "list", "help", "server"):
+        assert engine().lookup(word).decisive is None, word

@@ -14,7 +14,6 @@ import itertools
 import math
 import time
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchmarks.common import Row, duration, judged, median, ratio, safe_ratio, size
@@ -44,9 +43,7 @@ class Measured:
 
 def stages(text: str) -> tuple[int, int]:
     """Characters the engine reads (after `prepare`) and hands to recognition (after `focus`)."""
-    prepared = recognize.prepare(text)
-    focus: Callable[[str], str] | None = getattr(engine_logs, "focus", None)
-    return len(prepared), len(focus(prepared) if focus else prepared)
+    return len(recognize.prepare(text)), len(engine_logs.read_message(text).text)
 
 
 def measure(engine: Engine, log: GeneratedLog, repeats: int) -> Measured:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
-from bot.engine.logs import FailureContext, exposed_secrets, focus, triage
-from bot.engine.recognize import Finding, Recognizer, prepare
+from bot.engine.logs import FailureContext, exposed_secrets, read_message, triage
+from bot.engine.recognize import Finding, Recognizer
+from bot.engine.source import Source
 
 # Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
 REPLY_THRESHOLD = 0.6
@@ -28,6 +29,8 @@ class Answer:
     """What errdesk says about one message; renderers only present it."""
 
     query: str
+    # How `query` (the text read) came from the text given; spans in JSON point into the latter.
+    source: Source | None = None
     decisive: Entry | None = None
     confidence: float = 0.0
     reply: bool = False
@@ -47,6 +50,12 @@ class Answer:
     def verdict_line(self) -> str:
         return VERDICT_LINES[self.decisive.verdict] if self.decisive else ""
 
+    def _given_span(self, span: tuple[int, int]) -> list[int]:
+        """A span of the text read, as offsets in the text given."""
+        start, end = span
+        source = self.source or Source(self.query)
+        return [source.original(start), source.original(max(end - 1, start)) + (end > start)]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `errdesk explain --json` (see DESIGN.md)."""
         decisive = None
@@ -61,7 +70,10 @@ class Answer:
         return {
             "reply": self.reply,
             "decisive": decisive,
-            "findings": [finding.to_dict() for finding in self.findings],
+            "findings": [
+                {**finding.to_dict(), "span": self._given_span(finding.span)}
+                for finding in self.findings
+            ],
             "alternatives": [
                 {"protocol": e.protocol, "code": e.code, "title": e.title, "verdict": e.verdict}
                 for e in self.alternatives
@@ -108,21 +120,22 @@ class Engine:
 
     def explain(self, text: str) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""
-        text = focus(prepare(text))
-        return self._answer(text, self.recognizer.recognize(text), asked=False)
+        source = read_message(text)
+        return self._answer(source, self.recognizer.recognize(source.text), asked=False)
 
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
-        query = focus(prepare(query))
-        direct = _DIRECT_QUERY.match(query)
+        source = read_message(query)
+        text = source.text
+        direct = _DIRECT_QUERY.match(text)
         if direct:
             protocol = _PROTOCOL_ALIASES.get(direct["protocol"].lower(), direct["protocol"].lower())
             entry = self.kb.get(protocol, direct["code"])
             if entry is not None:
-                finding = Finding(entry, 1.0, (0, len(query)), "lookup", query.strip(), (entry,))
-                return self._answer(query, [finding], asked=True)
-        findings = self.recognizer.recognize(query, asked=True) or self.recognizer.search(query)
-        return self._answer(query, findings, asked=True)
+                finding = Finding(entry, 1.0, (0, len(text)), "lookup", text.strip(), (entry,))
+                return self._answer(source, [finding], asked=True)
+        findings = self.recognizer.recognize(text, asked=True) or self.recognizer.search(text)
+        return self._answer(source, findings, asked=True)
 
     def ask(self, text: str, *, loose: bool = True) -> Question:
         """The one reading of an explicit question, shared by every way in: "help" asks how
@@ -157,16 +170,17 @@ class Engine:
             if entry.code.lstrip("-").startswith(family)
         ]
 
-    def _answer(self, text: str, findings: list[Finding], asked: bool) -> Answer:
+    def _answer(self, source: Source, findings: list[Finding], asked: bool) -> Answer:
+        text = source.text
         if not findings:
-            return Answer(query=text, secrets=exposed_secrets(text))
+            return Answer(query=text, source=source, secrets=exposed_secrets(text))
         # Triage only a text that holds an error: the context of each finding, and secrets.
         context = triage(text)
         findings = [replace(f, failure=context.at(f.span[0])) for f in findings]
         secrets = context.secrets
         decisive = self.recognizer.decisive(findings)
         if decisive is None:
-            return Answer(query=text, findings=tuple(findings), secrets=secrets)
+            return Answer(query=text, source=source, findings=tuple(findings), secrets=secrets)
         entry = decisive.entry
         advice = entry.advice_for(decisive.failure.cues())
         reply = (
@@ -177,6 +191,7 @@ class Engine:
         )
         return Answer(
             query=text,
+            source=source,
             decisive=entry,
             confidence=decisive.confidence,
             reply=reply,

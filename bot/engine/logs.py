@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.engine.source import Source, keep, read
+
 FTP_VERBS = [
     "ABOR",
     "ACCT",
@@ -162,12 +164,20 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _THREE_DIGITS = re.compile(r"[45]\d\d")
 
 
-def focus(text: str) -> str:
-    """A long log cut down to its head, its tail, and every line that can hold a failure with
-    the few lines before it (the command a reply answers). Finding those lines is a handful of
-    C-speed scans, so the slower recognition that follows sees a bounded text."""
+def read_message(text: str) -> Source:
+    """A message as the engine reads it: prepared (`source.read`), and a long log focused."""
+    source = read(text)
+    ranges = focus(source.text)
+    return keep(source, ranges) if ranges else source
+
+
+def focus(text: str) -> list[tuple[int, int]] | None:
+    """The ranges of a long log worth reading: its head, its tail, and every line that can hold
+    a failure with the few lines before it (the command a reply answers); None for a text short
+    enough to read whole. Finding those lines is a handful of C-speed scans, so the slower
+    recognition that follows sees a bounded text."""
     if len(text) <= FOCUS_ABOVE:
-        return text
+        return None
     lowered = text.lower()
     if len(lowered) != len(text):  # a few letters lower-case to two characters
         lowered = text.translate(_ASCII_LOWER)
@@ -188,7 +198,7 @@ def focus(text: str) -> str:
         if hit < tail_start:
             ranges.append((_lines_back(text, hit, FOCUS_CONTEXT_LINES), _line_end(text, hit)))
     ranges.append((_lines_back(text, tail_start, 0), len(text)))
-    return "\n".join(text[start:end] for start, end in _merged(ranges))
+    return _merged(ranges)
 
 
 def _touches_digit(text: str, position: int, step: int) -> bool:

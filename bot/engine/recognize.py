@@ -10,9 +10,7 @@ others are kept as alternatives.
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,10 +22,8 @@ from rapidfuzz import fuzz, process
 from bot.engine.families import generic_entry
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.logs import FailureContext
+from bot.engine.source import read
 
-# Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
-MAX_SCAN_CHARS = 4_194_304
-HEAD_CHARS = 65_536
 # At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
 MAX_PHRASE_LINES = 3_000
 PHRASE_WINDOW = 320
@@ -206,7 +202,6 @@ _ANY_DIGIT = re.compile(r"\d")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SYMBOL = re.compile(r"[A-Za-z][\w.]*\w")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_SLACK_LINK = re.compile(r"<(?:[@#!][^>|]*|(?P<url>[a-z]+:[^>|]*))(?:\|(?P<label>[^>]*))?>", _I)
 _STOPWORDS = frozenset(
     [
         "the",
@@ -300,18 +295,8 @@ class _Phrase:
 
 
 def prepare(text: str) -> str:
-    """Bound the size, undo Slack's markup and fold unicode look-alikes (fullwidth digits...)."""
-    if len(text) > MAX_SCAN_CHARS:
-        text = text[:HEAD_CHARS] + "\n" + text[-(MAX_SCAN_CHARS - HEAD_CHARS) :]
-    if "<" in text:
-        text = _SLACK_LINK.sub(lambda m: m["label"] or m["url"] or "", text)
-    if "&" in text:
-        text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
-    return text.translate(_CONTROL_TO_SPACE)
-
-
-_CONTROL_TO_SPACE = {c: " " for c in range(32) if c not in (9, 10)} | {127: " "}
+    """The text as recognition reads it (see `source.read`)."""
+    return read(text).text
 
 
 def normalize(text: str) -> str:

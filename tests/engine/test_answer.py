@@ -105,3 +105,25 @@ def test_ask_strictly_does_not_look_up_the_closest_wording() -> None:
 def test_a_single_common_word_finds_nothing_by_wording() -> None:
     for word in ("status", "list", "help", "server"):
         assert engine().lookup(word).decisive is None, word
+
+
+def _json_span_of(text: str, code: str) -> str:
+    result = engine().explain(text).to_dict()
+    finding = next(f for f in result["findings"] if f["code"] == code)
+    start, end = finding["span"]
+    return text[start:end]
+
+
+def test_json_spans_point_into_the_given_text_after_entities_are_undone() -> None:
+    assert _json_span_of("x &amp;&amp;&amp;&amp; error 425", "425") == "425"
+
+
+def test_json_spans_point_into_the_given_text_of_a_focused_long_log() -> None:
+    log = "".join(f"Status: transferred file{n}.txt\n" for n in range(2_000))
+    log += "Command: STOR report.pdf\nResponse: 550 Permission denied.\n"
+    assert _json_span_of(log, "550") == "550"
+
+
+def test_json_spans_survive_slack_links_and_expanding_characters() -> None:
+    text = "see <https://x.example/a|the doc> ﬁrst: Response: 553 Could not create file."
+    assert _json_span_of(text, "553") == "553"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.logs import FOCUS_ABOVE, focus
+from bot.engine.logs import FOCUS_ABOVE, read_message
 
 
 def _sizes(count: int) -> str:
@@ -16,7 +16,7 @@ def test_transfer_sizes_with_thousands_commas_are_not_kept_as_failures() -> None
     text = _sizes(400) + "Command:\tSTOR report.pdf\nResponse:\t550 report.pdf: Permission denied\n"
     text += _sizes(400)
     assert len(text) > FOCUS_ABOVE
-    focused = focus(text)
+    focused = read_message(text).text
     assert "550 report.pdf: Permission denied" in focused
     assert "STOR report.pdf" in focused
     # Head, tail and the failure with its context: not the hundreds of size lines between.
@@ -25,4 +25,4 @@ def test_transfer_sizes_with_thousands_commas_are_not_kept_as_failures() -> None
 
 def test_a_code_after_a_comma_and_a_space_still_counts() -> None:
     text = _sizes(400) + "tried twice, 550 Permission denied both times\n" + _sizes(400)
-    assert "550 Permission denied both times" in focus(text)
+    assert "550 Permission denied both times" in read_message(text).text

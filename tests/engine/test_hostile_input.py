@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import recognize
-from bot.engine.recognize import MAX_PHRASE_LINES, MAX_SCAN_CHARS, _phrase_lines, prepare
+from bot.engine.recognize import MAX_PHRASE_LINES, _phrase_lines, prepare
+from bot.engine.source import MAX_SCAN_CHARS
 from tests.support import engine
 
 HOSTILE = {

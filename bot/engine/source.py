@@ -1,0 +1,103 @@
+"""The text as the engine reads it, and the way back to the text as it was given.
+
+Before recognition a message is bounded, Slack's markup is undone, unicode look-alikes are
+folded and long logs are cut to the lines that matter. Findings are located in that text; the
+JSON answer promises spans in the input, so every edit records where its pieces came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
+MAX_SCAN_CHARS = 4_194_304
+HEAD_CHARS = 65_536
+
+_SLACK_LINK = re.compile(r"<(?:[@#!][^>|]*|(?P<url>[a-z]+:[^>|]*))(?:\|(?P<label>[^>]*))?>", re.I)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_CONTROL_TO_SPACE = {c: " " for c in range(32) if c not in (9, 10)} | {127: " "}
+
+# One edit: sorted (offset in the new text, offset in the old text) where each piece starts.
+Segments = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    text: str
+    edits: tuple[Segments, ...] = ()
+
+    def original(self, offset: int) -> int:
+        """The offset in the given text of `offset` in this one (the start of its piece for
+        characters that an edit produced, such as an unescaped entity)."""
+        for segments in reversed(self.edits):
+            index = bisect.bisect_right(segments, offset, key=lambda segment: segment[0]) - 1
+            new_start, old_start = segments[max(index, 0)]
+            offset = old_start + max(offset - new_start, 0)
+        return offset
+
+    def edited(self, text: str, segments: Segments) -> Source:
+        return Source(text, (*self.edits, segments))
+
+
+def read(text: str) -> Source:
+    """Bound the size, undo Slack's markup and fold unicode look-alikes (fullwidth digits...)."""
+    source = Source(text)
+    if len(text) > MAX_SCAN_CHARS:
+        tail = len(text) - (MAX_SCAN_CHARS - HEAD_CHARS)
+        bounded = text[:HEAD_CHARS] + "\n" + text[tail:]
+        source = source.edited(bounded, ((0, 0), (HEAD_CHARS + 1, tail)))
+    if "<" in source.text:
+        source = _substitute(source, _SLACK_LINK, lambda m: m["label"] or m["url"] or "")
+    if "&" in source.text:
+        source = _substitute(source, _ENTITY, lambda m: html.unescape(m.group(0)))
+    if not source.text.isascii():
+        folded = unicodedata.normalize("NFKC", source.text)
+        if len(folded) == len(source.text):  # fullwidth digits and the like: one for one
+            source = Source(folded, source.edits)
+        else:  # some characters expand or combine: fold run by run, keeping the way back
+            source = _substitute(
+                source, _NON_ASCII_RUN, lambda m: unicodedata.normalize("NFKC", m.group(0))
+            )
+    return Source(source.text.translate(_CONTROL_TO_SPACE), source.edits)
+
+
+def _substitute(
+    source: Source, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]
+) -> Source:
+    """`pattern.sub(replace)`, recording where each piece of the new text came from."""
+    pieces: list[str] = []
+    segments: list[tuple[int, int]] = [(0, 0)]
+    written = last = 0
+    for match in pattern.finditer(source.text):
+        replacement = replace(match)
+        if replacement == match.group(0):
+            continue
+        before = source.text[last : match.start()]
+        pieces += [before, replacement]
+        written += len(before)
+        segments.append((written, match.start()))
+        written += len(replacement)
+        last = match.end()
+        segments.append((written, last))
+    if last == 0:
+        return source
+    pieces.append(source.text[last:])
+    return source.edited("".join(pieces), tuple(segments))
+
+
+def keep(source: Source, ranges: list[tuple[int, int]]) -> Source:
+    """Only these (sorted, disjoint) ranges of the text, joined by newlines."""
+    pieces = []
+    segments = []
+    written = 0
+    for start, end in ranges:
+        segments.append((written, start))
+        pieces.append(source.text[start:end])
+        written += end - start + 1
+    return source.edited("\n".join(pieces), tuple(segments))

@@ -88,9 +88,18 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
 
 
 def _redis_url(env: Mapping[str, str], name: str) -> str | None:
-    if _optional(env, name) is None:
+    """Kept exactly as given: redis-py reads options from the query string (ssl_cert_reqs=...)."""
+    value = _optional(env, name)
+    if value is None:
         return None
-    return _url(env, name, "", ("redis", "rediss", "unix"))
+    parsed = urlparse(value)
+    located = parsed.path if parsed.scheme == "unix" else parsed.netloc
+    if parsed.scheme not in ("redis", "rediss", "unix") or not located:
+        raise ConfigError(
+            f"{name} must be a URL like redis://host:6379/0, rediss://host:6380/0 "
+            "or unix:///path/to/redis.sock"
+        )
+    return value
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -1,0 +1,72 @@
+"""Settings from the environment: defaults, and one clear error a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = load_settings({})
+    assert settings.port == 3000
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.redis_url is None
+    assert not settings.socket_mode
+    assert settings.missing_for_serve() == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)",
+    ]
+
+
+def test_an_app_token_means_socket_mode_and_no_signing_secret_is_needed() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.socket_mode
+    assert settings.missing_for_serve() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/0",
+        "rediss://cache.example.net:6380/0?ssl_cert_reqs=none",
+        "unix:///run/redis/redis.sock",
+    ],
+)
+def test_redis_urls_are_kept_as_given(url: str) -> None:
+    assert load_settings({"REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize("url", ["localhost:6379", "http://cache:6379", "unix://"])
+def test_a_bad_redis_url_names_the_variable(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^REDIS_URL must be a URL like redis://"):
+        load_settings({"REDIS_URL": url})
+
+
+def test_autoreply_channels_accept_ids_and_a_star() -> None:
+    settings = load_settings({"ERRDESK_AUTOREPLY_CHANNELS": "C0123ABCD, G0456EFGH"})
+    assert settings.autoreply_in("C0123ABCD")
+    assert not settings.autoreply_in("C0999ZZZZ")
+    assert load_settings({"ERRDESK_AUTOREPLY_CHANNELS": "*"}).autoreply_in("C0999ZZZZ")
+
+
+def test_slack_api_url_gets_its_trailing_slash() -> None:
+    settings = load_settings({"SLACK_API_URL": "http://127.0.0.1:8080/api"})
+    assert settings.slack_api_url == "http://127.0.0.1:8080/api/"
+
+
+def test_knowledge_dir_must_exist(tmp_path: Path) -> None:
+    assert load_settings({"ERRDESK_KNOWLEDGE_DIR": str(tmp_path)}).knowledge_dir == tmp_path
+    with pytest.raises(ConfigError, match=r"^ERRDESK_KNOWLEDGE_DIR must name an existing folder"):
+        load_settings({"ERRDESK_KNOWLEDGE_DIR": str(tmp_path / "absent")})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ERRDESK_LOG_FORMAT", "xml"), ("WEB_CONCURRENCY", "0"), ("ERRDESK_THREADS", "many")],
+)
+def test_each_bad_value_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable} must be"):
+        load_settings({variable: value})

@@ -40,11 +40,6 @@ class Answer:
     secrets: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     context_advice: tuple[str, ...] = ()
-    entries: tuple[Entry, ...] = ()
-
-    @property
-    def found(self) -> bool:
-        return self.decisive is not None or bool(self.entries)
 
     @property
     def verdict_line(self) -> str:

@@ -143,7 +143,7 @@ _TLS = re.compile(
 )
 _CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
 _URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
-_TOKEN = re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{8,}")
+_TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
 
 
 # Texts longer than this are cut down to the lines that can matter before recognition.
@@ -330,7 +330,7 @@ def triage(text: str) -> LogContext:
 
 def exposed_secrets(text: str) -> tuple[str, ...]:
     """Kinds of secret visible in clear text; the secrets themselves are never kept."""
-    if "PASS" not in text and "://" not in text and "xox" not in text:
+    if "PASS" not in text and "://" not in text and "xox" not in text and "xapp-" not in text:
         return ()
     kinds = []
     if any(not _masked(m["secret"]) for m in _CLEAR_PASS.finditer(text)):

@@ -19,10 +19,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from bot.engine.families import generic_entry
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.logs import FailureContext
 from bot.engine.source import read
+from bot.engine.unlisted import entry_from_digits
 
 # At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
 MAX_PHRASE_LINES = 3_000
@@ -544,7 +544,7 @@ class Recognizer:
             and _reply_positioned(text[line_start:start], following)
             and cues["ftp"] > 0
         ):
-            generic = generic_entry("ftp", code)
+            generic = entry_from_digits("ftp", code)
             if generic is not None:
                 readings = [*readings, generic]
                 confidence = min(confidence, 0.7)

@@ -58,7 +58,6 @@ def test_nothing_found_is_an_empty_answer() -> None:
     answer = engine().explain("lunch at noon?")
     assert answer.decisive is None
     assert not answer.reply
-    assert not answer.found
 
 
 def test_family_lists_a_class_of_codes() -> None:

@@ -109,3 +109,7 @@ def test_masked_password_is_not_flagged() -> None:
 def test_password_in_url_is_flagged() -> None:
     context = triage("curl ftp://deploy:s3cret@ftp.example.com/in/")
     assert context.secrets == ("a password inside a URL (user:password@host)",)
+
+
+def test_slack_app_and_bot_tokens_are_flagged() -> None:
+    assert triage("SLACK_APP_TOKEN=xapp-1-A0123-4567-abcdef").secrets == ("a Slack token",)

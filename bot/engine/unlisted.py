@@ -48,7 +48,7 @@ _GROUP_STEPS = {
 
 
 @cache
-def generic_entry(protocol: str, code: str) -> Entry | None:
+def entry_from_digits(protocol: str, code: str) -> Entry | None:
     """A stand-in entry for an FTP reply code outside the standards, read from its digits."""
     if protocol != "ftp" or len(code) != 3 or code[0] not in _FTP_CLASSES:
         return None

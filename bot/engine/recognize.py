@@ -51,7 +51,7 @@ _CUE_WORDS = {
     "sftp": "sftp ssh ssh2 paramiko jsch sftp_client sftpstatuserror openssh winscp",
     "http": (
         "http https nginx apache webdav dav html nextcloud owncloud s3 cloudflare proxy "
-        "iis php webserver webapp api browser"
+        "iis php webserver webapp api browser web website webui page portal"
     ),
     "winsock": "socket winsock winerror errno connectex etimedout getaddrinfo enotfound",
 }

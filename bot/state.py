@@ -52,6 +52,10 @@ class StateStore(Protocol):
         """Mark `key` for `ttl_seconds`; True only for the first caller (across replicas)."""
         ...
 
+    def forget(self, key: str) -> None:
+        """Remove the mark `key`, so that its next `first_time` is True again."""
+        ...
+
     def record_vote(self, key: str, user: str, vote: str) -> dict[str, int]:
         """Record `user`'s vote on message `key` (a later vote replaces theirs); the tallies."""
         ...
@@ -94,6 +98,10 @@ class MemoryStore:
             self._marks[key] = now + ttl_seconds
             _trim(self._marks, now, self._max_keys, lambda expires: expires)
             return True
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._marks.pop(key, None)
 
     def seen(self, key: str) -> bool:
         """Whether `key` is marked and not expired; marks nothing."""
@@ -181,6 +189,11 @@ class RedisStore:
             return won and not self._fallback.seen(key)
 
         return self._attempt(shared, lambda: self._fallback.first_time(key, ttl_seconds))
+
+    def forget(self, key: str) -> None:
+        """Remove the mark from Redis and from the fallback, which may hold it from an outage."""
+        self._fallback.forget(key)
+        self._attempt(lambda: self._redis.delete(KEY_PREFIX + key), lambda: 0)
 
     def record_vote(self, key: str, user: str, vote: str) -> dict[str, int]:
         def shared() -> dict[str, int]:

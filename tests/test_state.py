@@ -196,3 +196,29 @@ def test_recovers_when_redis_comes_back_and_remembers_what_it_saw_meanwhile(
 def test_create_store_picks_the_backend_from_the_settings(redis_url: str) -> None:
     assert create_store(load_settings({})).backend == "memory"
     assert create_store(load_settings({"REDIS_URL": redis_url})).backend == "redis"
+
+
+def test_a_forgotten_mark_can_be_taken_again(store: StateStore) -> None:
+    key = unique("forget")
+    assert store.first_time(key, 60)
+    store.forget(key)
+    assert store.first_time(key, 60)
+    assert not store.first_time(key, 60)
+    store.forget(unique("never-marked"))  # nothing to forget: no error
+
+
+def test_forgetting_reaches_marks_made_in_memory_during_an_outage() -> None:
+    clock = FakeClock()
+    with own_redis() as server:
+        store = RedisStore(
+            redis.Redis.from_url(server.url, retry=Retry(NoBackoff(), 0)),
+            retry_seconds=5,
+            clock=clock,
+        )
+        server.kill()
+        assert store.first_time("during", 60)
+        store.forget("during")
+        server.start()
+        clock.now += 6
+        assert store.first_time("during", 60)
+        assert not store.degraded

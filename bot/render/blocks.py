@@ -46,6 +46,8 @@ VERDICT_ICONS = {
     "isp": ":globe_with_meridians:",
 }
 VOTE_WORDS = {"helpful": "Helpful", "not_it": "Not it"}
+# Said instead of echoing a question that holds a password or a token.
+MASKED = "not repeated here: it holds a secret"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -71,11 +73,12 @@ def render_answer(
     """The full reply for an answer that found something.
 
     `asked` is the /errcode query to echo back; `shareable` adds the "Share in channel" button
-    of the private /errcode answer; `shared_by` credits whoever made it public.
+    of the private /errcode answer; `shared_by` credits whoever made it public. A query that
+    holds a secret is neither echoed nor put in the button: sharing answers the code alone.
     """
     entry = answer.decisive
     if entry is None:
-        return render_nothing_found(asked)
+        return render_nothing_found(asked, answer.secrets)
     blocks: list[dict[str, Any]] = [_header(heading(entry))]
     if answer.secrets:
         blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
@@ -89,15 +92,26 @@ def render_answer(
     if answer.alternatives:
         readings = "; ".join(escape(heading(other)) for other in answer.alternatives)
         blocks.append(_context(f"*Could also be:* {readings}"))
-    blocks.append(_feedback(entry, asked if shareable else None))
+    share_query = None
+    if shareable and asked is not None:
+        share_query = f"{entry.protocol} {entry.code}" if answer.secrets else asked
+    blocks.append(_feedback(entry, share_query))
     return Message(_fallback(answer), _fit(blocks))
 
 
-def render_nothing_found(asked: str | None = None) -> Message:
-    """Never silence: say nothing was recognised, and how to ask in a way that works."""
+def render_nothing_found(asked: str | None = None, secrets: tuple[str, ...] = ()) -> Message:
+    """Never silence: say nothing was recognised, and how to ask in a way that works.
+
+    `asked` (the /errcode query) is echoed unless `secrets` says it exposes one; then the
+    reply warns about the secret instead.
+    """
     lines = [escape(NOTHING_FOUND)]
-    if asked:
+    if asked and secrets:
+        lines.insert(0, f"Nothing matched your question ({MASKED}).")
+    elif asked:
         lines.insert(0, f"Nothing matched {_code(asked)}.")
+    if secrets:
+        lines.insert(0, ":warning: *" + escape(secret_warning(secrets)) + "*")
     examples = ", ".join(f"`{example}`" for example, _ in USAGE_EXAMPLES)
     lines.append(f"Try {examples}, or mention me in a thread to explain its first message.")
     text = "\n".join(lines)
@@ -179,7 +193,9 @@ def _origin(answer: Answer, asked: str | None, shared_by: str | None) -> str:
     parts = []
     if shared_by and _USER_ID.match(shared_by):
         parts.append(f"Shared by <@{shared_by}>")
-    if asked is not None:
+    if asked is not None and answer.secrets:
+        parts.append(f"asked with `/errcode` ({MASKED})")
+    elif asked is not None:
         parts.append(f"asked {_code('/errcode ' + asked)}")
     elif not answer.secrets:
         quote = _decisive_line(answer)

@@ -128,6 +128,34 @@ def test_a_real_answer_with_hostile_text_renders_safely(engine: Engine) -> None:
         assert raw not in body
 
 
+def test_a_query_with_a_secret_is_not_echoed_and_shares_only_its_code() -> None:
+    query = "ftp://bob:hunter22@files.example.com 550"
+    answer = answer_for(query=query, secrets=("a password inside a URL (user:password@host)",))
+    message = render.render_answer(answer, asked=query, shareable=True)
+    body = all_text(message)
+    assert "hunter22" not in json.dumps(message.blocks)
+    assert "hunter22" not in message.text
+    assert "not repeated here: it holds a secret" in body
+    assert "Delete the message" in body
+    share = message.blocks[-1]["elements"][0]
+    assert share["action_id"] == ACTION_SHARE
+    assert render.read_share_value(share["value"]) == "ftp 550"
+
+
+def test_nothing_found_with_a_secret_warns_and_does_not_echo() -> None:
+    secrets = ("a password inside a URL (user:password@host)",)
+    asked = "check ftp://bob:hunter22@files.example.com"
+    for message in (
+        render.render_nothing_found(asked, secrets),
+        render.render_nothing_found(secrets=secrets),
+        render.render_answer(Answer(query=asked, secrets=secrets), asked=asked),
+    ):
+        body = all_text(message)
+        assert "hunter22" not in body
+        assert "Delete the message" in body
+        assert "/errcode 425" in body
+
+
 def test_the_asked_query_is_echoed_escaped() -> None:
     message = render.render_answer(answer_for(), asked=HOSTILE, shareable=True)
     body = all_text(message)

@@ -173,7 +173,7 @@ class Engine:
         context = triage(text)
         findings = [replace(f, failure=context.at(f.span[0])) for f in findings]
         secrets = context.secrets
-        decisive = self.recognizer.decisive(findings)
+        decisive = self.recognizer.decisive(findings, text)
         if decisive is None:
             return Answer(query=text, source=source, findings=tuple(findings), secrets=secrets)
         entry = decisive.entry

@@ -85,9 +85,12 @@ HTTP_METHODS = [
 ]
 # Commands whose failure is usually a harmless probe: the client carries on without them.
 PROBE_COMMANDS = frozenset({"FEAT", "OPTS", "SIZE", "MDTM", "SYST", "CLNT", "HELP", "SITE"})
+# Commands whose failure rarely matters: the session was ending anyway.
+CLOSING_COMMANDS = frozenset({"QUIT"})
 # The operation a library call stands for, in tracebacks and client error prefixes.
 CALL_COMMANDS = {
     "cwd": "CWD",
+    "quit": "QUIT",
     "chdir": "CWD",
     "storbinary": "STOR",
     "storlines": "STOR",
@@ -256,7 +259,8 @@ class FailureContext:
 
     @property
     def probe(self) -> bool:
-        return self.command in PROBE_COMMANDS
+        """A failure that is seldom the one to explain: an optional probe, or the goodbye."""
+        return self.command in PROBE_COMMANDS or self.command in CLOSING_COMMANDS
 
     def cues(self) -> list[str]:
         cues = [self.command] if self.command else []

@@ -20,7 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import Entry, KnowledgeBase
-from bot.engine.logs import FailureContext
+from bot.engine.logs import FTP_VERBS, FailureContext
 from bot.engine.source import read
 from bot.engine.unlisted import entry_from_digits
 
@@ -108,22 +108,52 @@ _EXPLICIT = [
         ("error_",),
     ),
     (
+        re.compile(r"\bSocketException\W{0,3}\(?(?P<code>1\d{4})\)?"),
+        "winsock",
+        0.95,
+        ("socketexception",),
+    ),
+    (
         re.compile(
-            r"(?:\berror|\berr|\bfehler|\berreur|\berrore|\bошибка|错误|錯誤|エラー|\bfailed|"
-            r"\bfailure)(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード))?"
+            r"(?:\berror|\berr|\b\w+(?:error|exception)|\bfehler|\berreur|\berrore|\bошибка|"
+            r"错误|錯誤|エラー|오류|에러|\bhata|\bbłąd|\bfailed|\bfailure)"
+            r"(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード|코드|kodu))?"
             r"(?:\s+(?:which|that)\s+is|\s+is|\s+was|\s+of|\s+with)?\s*[:=#]?\s*"
             r"[(\[{\"'`]?\s*(?P<code>-?\d{1,5})(?![\d.,:/]\d|\d)",
             _I,
         ),
         None,
         0.85,
-        ("err", "fehler", "ошибка", "错误", "錯誤", "エラー", "fail"),
+        (
+            "err",
+            "exception",
+            "fehler",
+            "ошибка",
+            "错误",
+            "錯誤",
+            "エラー",
+            "오류",
+            "에러",
+            "hata",
+            "błąd",
+            "fail",
+        ),
+    ),
+    (
+        re.compile(
+            r"(?:код\s+ошибки|kod\s+błędu|codice\s+(?:di\s+)?errore|c[oó]digo\s+de\s+err(?:or|o)|"
+            r"code\s+d'erreur|fehlercode|foutcode)\s*[:=#]?\s*(?P<code>-?\d{1,5})(?!\d)",
+            _I,
+        ),
+        None,
+        0.85,
+        ("ошибки", "błędu", "errore", "digo", "erreur", "fehlercode", "foutcode"),
     ),
     (
         re.compile(
             r"\b(?:code|status(?:\s*code)?|reply(?:\s*code)?|response(?:\s*code)?|"
             r"return(?:ed|s)?(?:\s*code)?|rc|result(?:\s*code)?)\W{0,3}(?P<code>-?\d{1,5})"
-            r"(?![\d.,:/]\d|\d)",
+            r"(?![\d.,:/]\d|\d|\s*;)",
             _I,
         ),
         None,
@@ -164,26 +194,42 @@ _REPORT_VERB_BEFORE = re.compile(
 _NOISE_AFTER = re.compile(
     r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
     r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
-    r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b",
+    r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b|"
+    # a fraction ("530 / 530" checks done), a list of codes ("502 503 504"), a config value
+    r"^\s*/\s*\d|^\s+[1-5]\d\d\b|^\s*;",
     _I,
 )
 _NOISE_BEFORE = re.compile(
     r"(?:\bport|\bline|\bversion|\bver|\bv|\bpid|\bbuild|\bid|\bpage|\bstep|\bissue|\bpr|"
     r"\btotal|\bsize|\bcount|\bno\.|\bnumber|\bnr|\bcol|\bcolumn|\boffset|\bheight|\bwidth|"
-    r"\bat|\bof|\babout|\bover|\bunder|\bthan|\bevery|\bapprox)\W{0,2}$",
+    r"\bat|\bof|\babout|\bover|\bunder|\bthan|\bevery|\bapprox)\W{0,2}$|"
+    r"\b[1-5]\d\d\s+$|/\s*$",
     _I,
+)
+# Replies that only say an earlier command failed ("503 RNFR required first").
+_CONSEQUENCES = frozenset({("ftp", "503")})
+# A code defined rather than met: "10061 oznacza...", "499 means...", "10054 es ..., 10053 es".
+_DEFINITION = re.compile(
+    r"(?<![\w.])(?:[1-6]\d\d|1[01]\d{3})\s+(?:(?:just |simply |basically )?(?:means|meaning|"
+    r"oznacza|znaczy|significa|signifie|bedeutet|betekent|означает|anlam[ıi]na))\b",
+    _I,
+)
+_COPULA_AFTER_CODE = re.compile(
+    r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", _I
 )
 # Sentences that talk about an error rather than report one.
 _DISCUSSION = re.compile(
-    r"\bif you\b|\bwould\b|\bshould\b[^.?!\n]{0,40}\b(?:be|return|send|respond|answer|give|"
-    r"get|use|treat|map)\b|\bmeans\b|\binstead of\b|\bI agree\b|#define\b|\bfor example\b|"
+    r"\bif you\b|\bwould\b|\byou'?d\b|"
+    r"\bshould\b[^.?!\n]{0,40}\b(?:be|return|send|respond|answer|give|get|use|treat|map)\b|"
+    r"\bmeans\b|\binstead of\b|\btreat\b[^.\n]{0,40}\bas\b|\bI agree\b|#define\b|\bfor example\b|"
     r"\be\.g\.|\bstartswith\(|\bresp(?:onse)?\.status|\bstatus_code\s*==",
     _I,
 )
 # Anywhere in a message: the writer reports a resolution or reviews code, not a live error.
 _RESOLVED = re.compile(
     r"\bfyi\b|\bfor anyone (?:searching|reading|finding|hitting|landing)|\bturned out\b|"
-    r"\broot cause (?:was|is)\b|\b(?:fixed|solved|resolved) (?:it |this )?by\b|^\s*nit:",
+    r"\broot cause (?:was|is)\b|\b(?:fixed|solved|resolved) (?:it |this )?by\b|^\s*nit:|"
+    r"\blgtm\b|\bchangelog\b|\brelease notes?\b|\bwhat's new\b",
     _I | re.M,
 )
 # Error words in any language: a bare code in a message that speaks of an error is likelier one.
@@ -311,6 +357,9 @@ class Recognizer:
         self.kb = kb
         self._symbols: dict[str, Entry] = {}
         self._weak_symbols: set[str] = set()
+        # Python's HTTPStatus names that are plain words (FORBIDDEN, CONFLICT) count only in
+        # upper case: "forbidden" in a sentence is a word. ECONNRESET typed in lower case counts.
+        self._upper_only: set[str] = set()
         self._words: dict[str, Entry] = {}
         self._errno: dict[int, Entry] = {}
         self._errno_macos: dict[int, Entry] = {}
@@ -322,6 +371,8 @@ class Recognizer:
                     "." in name or "_" in name or not (name.islower() or name.istitle())
                 ):
                     self._symbols.setdefault(name.casefold(), entry)
+                    if entry.protocol == "http" and name.isalpha() and name.isupper():
+                        self._upper_only.add(name.casefold())
                     if _ambiguous_errno_name(name, entry):
                         self._weak_symbols.add(name.casefold())
                 elif " " not in name:
@@ -410,15 +461,23 @@ class Recognizer:
         found = _drop_phrases_on_explained_lines(text, found)
         return sorted(_merge(found), key=lambda f: f.span[0])
 
-    def decisive(self, findings: list[Finding]) -> Finding | None:
-        """The one error the person needs explained: errors before info, probes last."""
+    def decisive(self, findings: list[Finding], text: str = "") -> Finding | None:
+        """The one error the person needs explained: errors before info; probes, and errors
+        that only follow from an earlier one, last."""
         if not findings:
             return None
+        first_failure = min((f.span[0] for f in findings if f.entry.is_failure), default=len(text))
+        # Python names the original exception first: what follows this line is a consequence.
+        aftermath = text.find("During handling of the above exception")
 
         def weight(finding: Finding) -> tuple[bool, bool, float, int]:
             score = finding.confidence
             if finding.failure.probe and finding.entry.is_failure:
                 score -= 0.35
+            if finding.entry.key in _CONSEQUENCES and finding.span[0] > first_failure:
+                score -= 0.3
+            if 0 <= aftermath < finding.span[0]:
+                score -= 0.2
             score += min(finding.mentions - 1, 3) * 0.02
             entry = finding.entry
             return (entry.is_failure, entry.verdict != "info", score, -finding.span[0])
@@ -457,9 +516,12 @@ class Recognizer:
             i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
         ]
         right = min([*stops, end + 200])
+        defined = {m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}
         return (
             _DISCUSSION.search(text, left + 1, right) is not None
             or _RESOLVED.search(text) is not None
+            or _DEFINITION.search(text) is not None
+            or len(defined) >= 2  # a glossary: "10054 is ..., 10053 is ..."
         )
 
     # ---------------------------------------------------------------- numbers
@@ -470,6 +532,14 @@ class Recognizer:
         lowered = text.lower()
         findings: list[Finding] = []
         claimed: set[int] = set()
+        if "#Fields:" in text:
+            for protocol, start, end in _w3c_statuses(text):
+                finding = self._code_finding(
+                    text, text[start:end], start, end, protocol, 0.85, cues
+                )
+                if finding:
+                    claimed.add(start)
+                    findings.append(finding)
         for pattern, needs in _ERRNO:
             if not any(literal in lowered for literal in needs):
                 continue
@@ -630,7 +700,7 @@ class Recognizer:
         for word in set(_SYMBOL.findall(text)):  # distinct words first: most texts have none
             folded = word.casefold()
             entry = self._symbols.get(folded) or self._symbols.get(folded.rpartition(".")[2])
-            if entry is not None:
+            if entry is not None and (folded not in self._upper_only or word.isupper()):
                 known[word] = entry
         if known:
             for match in _SYMBOL.finditer(text):
@@ -782,6 +852,27 @@ def _variants(phrase: str) -> list[str]:
     if head != norm and len(head.split()) >= 4:
         return [norm, head]
     return [norm] if norm else []
+
+
+def _w3c_statuses(text: str) -> Iterator[tuple[str, int, int]]:
+    """Status columns of a W3C extended log (IIS FTP and web logs): the "#Fields:" header names
+    the columns, so sc-status is read where it stands, FTP or HTTP by the method beside it."""
+    columns: list[str] = []
+    offset = 0
+    for line in text.split("\n"):
+        if line.startswith("#Fields:"):
+            columns = line.split()[1:]
+        elif columns and "sc-status" in columns and not line.startswith("#"):
+            values = list(re.finditer(r"\S+", line))
+            if len(values) == len(columns):
+                status = values[columns.index("sc-status")]
+                method = (
+                    values[columns.index("cs-method")].group(0) if "cs-method" in columns else ""
+                )
+                if status.group(0).isdigit() and len(status.group(0)) == 3:
+                    protocol = "ftp" if method.upper() in FTP_VERBS else "http"
+                    yield protocol, offset + status.start(), offset + status.end()
+        offset += len(line) + 1
 
 
 def _bounded(matches: Iterable[re.Match[str]], limit: int) -> list[re.Match[str]]:

@@ -1,5 +1,5 @@
 """Recognition scored on labelled corpora: the shared corpus of real messages, and the
-project's own held-out set of messages written for this purpose (tests/corpus/holdout.jsonl)."""
+project's own held-out sets of messages written for this purpose (tests/corpus/holdout*.jsonl)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ MIN_DECISIVE_ACCURACY = 0.90
 MIN_REPLY_RECALL = 0.95
 MAX_FALSE_REPLY_RATE = 0.05
 
-HOLDOUT = Path(__file__).with_name("holdout.jsonl")
+HOLDOUTS = sorted(Path(__file__).parent.glob("holdout*.jsonl"))
 
 
-@pytest.fixture(scope="module", params=[DEV_CORPUS, HOLDOUT], ids=["shared-dev", "holdout"])
+@pytest.fixture(
+    scope="module",
+    params=[DEV_CORPUS, *HOLDOUTS],
+    ids=["shared-dev", *(path.stem for path in HOLDOUTS)],
+)
 def report(request: pytest.FixtureRequest) -> Report:
     corpus: Path = request.param
     if not corpus.is_file():

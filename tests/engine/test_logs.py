@@ -113,3 +113,26 @@ def test_password_in_url_is_flagged() -> None:
 
 def test_slack_app_and_bot_tokens_are_flagged() -> None:
     assert triage("SLACK_APP_TOKEN=xapp-1-A0123-4567-abcdef").secrets == ("a Slack token",)
+
+
+def test_a_sequence_error_after_a_failure_is_not_the_decisive_one() -> None:
+    log = (
+        "> RNFR tmp.part\n< 550 RNFR command failed.\n> RNTO final.csv\n< 503 RNFR required first."
+    )
+    answer = engine().explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "550")
+
+
+def test_the_original_exception_beats_what_happened_while_handling_it() -> None:
+    log = (
+        'Traceback (most recent call last):\n  File "push.py", line 9, in upload\n'
+        "    ftp.storbinary('STOR report.zip', fh)\n"
+        "ftplib.error_perm: 552 Disk quota exceeded\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        'Traceback (most recent call last):\n  File "push.py", line 12, in upload\n'
+        "    ftp.quit()\nConnectionResetError: [Errno 104] Connection reset by peer"
+    )
+    answer = engine().explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "552")

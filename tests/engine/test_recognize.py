@@ -240,3 +240,51 @@ def test_a_file_permission_errno_in_an_sftp_traceback_is_sftp_permission_denied(
 def test_a_ticket_number_is_not_a_socket_error() -> None:
     answer = explain("closing this, see <https://desk.example.com/t/10054|INC-10054> for details")
     assert not answer.reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10061 oznacza, że nic nie nasłuchuje na porcie",
+        "Ojo: 10054 es un reset del otro extremo, 10053 es un corte de tu propia máquina.",
+        "We should treat 452 and 552 as quota errors and stop retrying.",
+        "LGTM, though `e.errno in (errno.ECONNRESET, errno.ETIMEDOUT)` could be a set.",
+    ],
+)
+def test_glossaries_policies_and_code_review_get_no_automatic_reply(text: str) -> None:
+    assert not explain(text).reply, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WinSCP: 오류 코드: 22\nCannot delete read-only file", ("sftp", "22")),
+        ("aiohttp.ClientResponseError: 408, message='Request Timeout'", ("http", "408")),
+        ("System.Net.Sockets.SocketException (10013): access forbidden", ("winsock", "10013")),
+    ],
+)
+def test_more_ways_of_labelling_a_code(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text) == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Checks: 530 / 530, 100%\nTransferred: 421 / 421, 100%",
+        "error_page 502 503 504 /50x.html;\nlocation = /old { return 444; }",
+    ],
+)
+def test_counts_and_config_values_are_not_codes(text: str) -> None:
+    assert not explain(text).reply, text
+
+
+def test_w3c_log_status_column_is_read_with_its_protocol() -> None:
+    log = (
+        "#Fields: date time c-ip cs-username cs-method cs-uri-stem sc-status sc-win32-status\n"
+        "2024-05-14 10:01:02 192.0.2.5 - USER partner 331 0\n"
+        "2024-05-14 10:01:02 192.0.2.5 - PASS *** 530 1326\n"
+    )
+    answer = explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "530")
+    assert answer.reply

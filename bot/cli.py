@@ -10,10 +10,14 @@ from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Engine, KnowledgeError, load_knowledge, read_entries
-from bot.render.text import heading, render_list, render_text
+from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 
 # One JSON line longer than this is answered with an error object rather than read whole.
 MAX_JSONL_LINE = 1_048_576
+CONSOLE_USAGE = (
+    "Paste an error line or a client's log, or ask for a code: 425, sftp 3, WSAETIMEDOUT, "
+    "connection reset, list ftp 5xx."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,10 +132,19 @@ def _read_message(stream: TextIO, interactive: bool) -> str | None:
 
 
 def _console_reply(engine: Engine, text: str) -> str:
-    family = engine.family(text)
-    if family is not None:
-        return render_list(family)
-    return render_text(engine.lookup(text))
+    """The reply /errcode would give, as text: the engine reads the question (`Engine.ask`)."""
+    question = engine.ask(text)
+    if question.kind == "usage":
+        return CONSOLE_USAGE
+    if question.kind == "family":
+        return render_list(list(question.entries))
+    answer = question.answer
+    if answer is None:
+        return NOTHING_FOUND
+    reply = render_text(answer)
+    if answer.decisive is None and answer.secrets:
+        reply += "\n\n" + secret_warning(answer.secrets)
+    return reply
 
 
 def _explain(args: argparse.Namespace, settings: Settings) -> int:

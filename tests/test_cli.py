@@ -126,6 +126,19 @@ def test_console_answers_each_piped_line() -> None:
     assert "I could not find" in run.stdout
 
 
+def test_console_reads_a_question_the_way_errcode_does() -> None:
+    from bot.cli import _console_reply
+    from tests.support import engine
+
+    assert "list ftp 5xx" in _console_reply(engine(), "help")
+    assert "FTP 550" in _console_reply(engine(), "ftp 5xx")
+    pasted = "Command: STOR a.csv\nResponse: 553 File name not allowed."
+    assert _console_reply(engine(), pasted).startswith("FTP 553")
+    secret = _console_reply(engine(), "can you check ftp://bob:hunter22@files.example.com")
+    assert "I could not find" in secret
+    assert "change that password" in secret
+
+
 def test_serve_without_tokens_says_what_is_missing_and_offers_the_console() -> None:
     run = errdesk("serve")
     assert run.returncode == 2

@@ -1,4 +1,4 @@
-"""What the event listeners share: the text of a Slack message and the keys of what was done.
+"""What the listeners share: the text of a Slack message, the reply to a question, the marks.
 
 The text is the message's own words plus its shared text files; the engine decides what the
 text means. The keys name the marks kept in the shared state so that one reply is posted per
@@ -13,13 +13,17 @@ from typing import Any
 
 from slack_sdk.web import WebClient
 
-from bot.engine import Answer, Engine, Entry
+from bot.engine import Entry, Question
 from bot.listeners.files import shared_text
 from bot.listeners.services import Services
-from bot.render.blocks import Message, render_answer, render_family
+from bot.render.blocks import (
+    Message,
+    render_answer,
+    render_family,
+    render_nothing_found,
+    render_usage,
+)
 from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
-
-LIST_WORD = "list"
 
 
 def message_text(
@@ -50,26 +54,24 @@ def from_a_bot(message: Mapping[str, Any], bot_user_id: str | None) -> bool:
     )
 
 
-def answer_question(engine: Engine, text: str) -> tuple[Message, Answer | None] | None:
-    """A reply to someone who asked: a family list, an explanation, or a lookup; None if nothing.
+def render_question(question: Question, text: str, *, asked: str | None = None) -> Message:
+    """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
-    "list ..." asks for a family. Otherwise the text is read as a message first (`explain`: a
-    pasted error or log), then as a question the way /errcode reads it (`lookup`: "sftp 3",
-    "connection reset"), and only then as a family ("ftp 5xx"), since "sftp 3" reads as both.
+    `asked` is the /errcode query: echoed back, and the answer gets the Share button.
     """
-    if not text.strip():
-        return None
-    if text.split(maxsplit=1)[0].lower() == LIST_WORD:
-        family = engine.family(text)
-        if family is not None:
-            return render_family(text, family), None
-    answer = engine.explain(text)
-    if answer.decisive is None:
-        answer = engine.lookup(text)
-    if answer.decisive is not None:
-        return render_answer(answer), answer
-    family = engine.family(text)
-    return (render_family(text, family), None) if family is not None else None
+    answer = question.answer
+    if question.kind == "usage":
+        return render_usage()
+    if question.kind == "family":
+        return render_family(text, question.entries)
+    if question.kind == "answer" and answer is not None:
+        return render_answer(answer, asked=asked, shareable=asked is not None)
+    return render_nothing_found(asked, answer.secrets if answer is not None else ())
+
+
+def question_outcome(question: Question) -> str:
+    """The outcome a request that asked `question` is recorded with, once answered."""
+    return {"usage": "usage", "nothing": "not_found"}.get(question.kind, "replied")
 
 
 def first_delivery(store: StateStore, body: Mapping[str, Any]) -> bool:

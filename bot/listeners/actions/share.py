@@ -44,7 +44,8 @@ def share(
         "channel_id"
     )
     user = (body.get("user") or {}).get("id")
-    answer = services.engine.lookup(query) if query else None
+    question = services.engine.ask(query) if query else None
+    answer = question.answer if question is not None and question.kind == "answer" else None
     if answer is None or answer.decisive is None or not channel:
         respond_with(respond, EXPIRED, response_type="ephemeral", replace_original=False)
         return "not_found"

@@ -6,12 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 
-from bot.listeners.messages import LIST_WORD
+from bot.listeners.messages import question_outcome, render_question
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import respond_with
-from bot.render.blocks import render_answer, render_family, render_nothing_found, render_usage
-
-HELP_WORDS = frozenset({"", "help", "?", "-h", "--help", "usage"})
 
 
 def handle_errcode(
@@ -24,28 +21,14 @@ def handle_errcode(
 
 
 def answer_command(services: Services, command: dict[str, Any], respond: Respond) -> str:
-    """The command's own syntax is read here (help, list); the query itself by the engine.
-
-    `list` asks for a family; anything else is looked up first, because "sftp 3" is a code
-    that also reads as a family, and a family only when nothing matched ("ftp 5xx").
-    """
+    """The engine reads the query (`Engine.ask`): help, a family, an error, or a lookup."""
     query = str(command.get("text") or "").strip()
-    engine = services.engine
-    outcome = "replied"
-    if query.lower() in HELP_WORDS:
-        message, outcome = render_usage(), "usage"
-    elif query.split(maxsplit=1)[0].lower() == LIST_WORD:
-        family = engine.family(query)
-        message = render_family(query, family) if family is not None else render_usage()
-    else:
-        answer = engine.lookup(query)
-        if answer.decisive is not None:
-            message = render_answer(answer, asked=query, shareable=True)
-            count_reply(answer)
-        elif (family := engine.family(query)) is not None:
-            message = render_family(query, family)
-        else:
-            message, outcome = render_nothing_found(query), "not_found"
-            count_unrecognized("command")
-    sent = respond_with(respond, message, response_type="ephemeral")
-    return outcome if sent else "error"
+    question = services.engine.ask(query)
+    if question.kind == "nothing":
+        count_unrecognized("command")
+    message = render_question(question, query, asked=query)
+    if not respond_with(respond, message, response_type="ephemeral"):
+        return "error"
+    if question.kind == "answer" and question.answer is not None:
+        count_reply(question.answer)
+    return question_outcome(question)

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk.web import WebClient
 
+from bot.engine import Question
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import call, post
-from bot.render.blocks import render_nothing_found
 
 
 def handle_app_mention(
@@ -41,23 +41,46 @@ def reply_to_mention(
         return "duplicate"
 
     text = messages.message_text(client, services, event, bot_user_id)
-    reply = messages.answer_question(services.engine, text)
-    if reply is None and event.get("thread_ts") and event.get("thread_ts") != ts:
-        parent = _first_message(client, channel, thread_ts)
-        if parent is not None:
-            parent_text = messages.message_text(client, services, parent, bot_user_id)
-            reply = messages.answer_question(services.engine, parent_text)
-    if reply is None:
+    asked, question = _read_mention(services, client, event, text, bot_user_id)
+    if question.kind == "nothing":
         count_unrecognized("mention")
-        return "not_found" if post(client, channel, render_nothing_found(), thread_ts) else "error"
-
-    message, answer = reply
-    if not post(client, channel, message, thread_ts):
+    if not post(client, channel, messages.render_question(question, asked), thread_ts):
         return "error"
-    if answer is not None and answer.decisive is not None:
+    answer = question.answer
+    if question.kind == "answer" and answer is not None and answer.decisive is not None:
         messages.first_explanation(store, channel, thread_ts, answer.decisive)
         count_reply(answer)
-    return "replied"
+    return messages.question_outcome(question)
+
+
+def _read_mention(
+    services: Services,
+    client: WebClient,
+    event: dict[str, Any],
+    text: str,
+    bot_user_id: str | None,
+) -> tuple[str, Question]:
+    """What the mention asks, and the text that asked it.
+
+    Strictly first (an error in the mention itself, a family, or "help"); in a thread, a
+    mention that asks nothing the engine can read on its own ("what is this?", "help")
+    means the thread's first message; only then is the mention looked up loosely
+    ("sftp 3", "connection reset"), or answered with how to ask.
+    """
+    engine = services.engine
+    question = engine.ask(text, loose=False)
+    thread_ts = event.get("thread_ts")
+    in_thread = bool(thread_ts) and thread_ts != event.get("ts")
+    if question.kind in ("answer", "family") or (question.kind == "usage" and not in_thread):
+        return text, question
+    if in_thread:
+        parent = _first_message(client, str(event["channel"]), str(thread_ts))
+        if parent is not None:
+            parent_text = messages.message_text(client, services, parent, bot_user_id)
+            first = engine.ask(parent_text, loose=False)
+            if first.kind in ("answer", "family"):
+                return parent_text, first
+    return text, engine.ask(text)
 
 
 def _first_message(client: WebClient, channel: str, thread_ts: str) -> dict[str, Any] | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.listeners.commands.errcode import handle_errcode
-from bot.render.blocks import ACTION_SHARE
+from bot.render.blocks import ACTION_SHARE, read_share_value
 from tests.conftest import Bot, command_form
 
 
@@ -78,4 +80,22 @@ def test_list_without_a_family_gives_usage(bot: Bot) -> None:
 def test_nothing_found_says_so_and_how_to_ask(bot: Bot) -> None:
     text = shown(run(bot, "asdf qwerty zxcv"))
     assert "Nothing matched `asdf qwerty zxcv`" in text
+    assert "/errcode 425" in text
+
+
+def test_a_query_holding_a_secret_is_not_echoed_nor_shared(bot: Bot) -> None:
+    response = run(bot, "Command: PASS hunter22\nResponse: 530 Login incorrect.")
+    assert response["blocks"][0]["text"]["text"].startswith("FTP 530")
+    assert "hunter22" not in json.dumps(response)
+    assert "Delete the message" in shown(response)
+    share = response["blocks"][-1]["elements"][0]
+    assert share["action_id"] == ACTION_SHARE
+    assert read_share_value(share["value"]) == "ftp 530"
+
+
+def test_nothing_found_in_a_query_holding_a_secret_warns_without_echoing(bot: Bot) -> None:
+    response = run(bot, "can you check ftp://bob:hunter22@files.example.com")
+    assert "hunter22" not in json.dumps(response)
+    text = shown(response)
+    assert "Delete the message" in text
     assert "/errcode 425" in text

@@ -120,3 +120,48 @@ def test_a_message_event_for_the_same_mention_does_not_answer_again(bot: Bot) ->
     mention(bot, event)
     assert len(bot.fake.posts()) == 1
     assert BOT_ID  # the fake's bot is who answered
+
+
+def test_help_outside_a_thread_says_how_to_ask(bot: Bot) -> None:
+    mention(bot, mention_event("help"))
+    (post,) = bot.fake.posts()
+    assert "Ask errdesk about an FTP, SFTP, HTTP or socket error" in post.text
+    assert "could not find" not in post.text
+
+
+def test_help_in_a_thread_explains_the_first_message(bot: Bot) -> None:
+    root = "1700000100.000200"
+    first = {
+        "type": "message",
+        "user": "U0HUMAN02",
+        "ts": root,
+        "text": "Error: 530 Login incorrect.",
+    }
+    bot.fake.add_thread("C0OTHER01", root, [first])
+    mention(bot, mention_event("help", thread_ts=root))
+    (post,) = bot.fake.posts()
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 530")
+    assert post.body["thread_ts"] == root
+
+
+def test_an_error_in_the_mention_itself_comes_before_the_thread(bot: Bot) -> None:
+    root = "1700000100.000300"
+    first = {
+        "type": "message",
+        "user": "U0HUMAN02",
+        "ts": root,
+        "text": "Error: 530 Login incorrect.",
+    }
+    bot.fake.add_thread("C0OTHER01", root, [first])
+    mention(bot, mention_event("and now: 425 Can't open data connection", thread_ts=root))
+    (post,) = bot.fake.posts()
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    assert bot.fake.calls_to("conversations.replies") == []
+
+
+def test_a_secret_in_a_mention_with_nothing_found_is_called_out(bot: Bot) -> None:
+    mention(bot, mention_event("can you check ftp://bob:hunter22@files.example.com"))
+    (post,) = bot.fake.posts()
+    assert "could not find" in post.text
+    assert "Delete the message" in post.text
+    assert "hunter22" not in post.text

@@ -76,18 +76,36 @@ def question_outcome(question: Question) -> str:
 
 def first_delivery(store: StateStore, body: Mapping[str, Any]) -> bool:
     """False for an event handled before: Slack's retries of an event carry its event_id."""
-    event_id = body.get("event_id")
-    if not isinstance(event_id, str) or not event_id:
-        return True
-    return store.first_time(f"event:{event_id}", SEEN_EVENT_TTL)
+    key = event_key(body)
+    return key is None or store.first_time(key, SEEN_EVENT_TTL)
 
 
 def first_reply(store: StateStore, channel: str, ts: str) -> bool:
     """False when the message at `ts` was answered already, whichever event or replica did it."""
-    return store.first_time(f"replied:{channel}:{ts}", SEEN_EVENT_TTL)
+    return store.first_time(reply_key(channel, ts), SEEN_EVENT_TTL)
 
 
 def first_explanation(store: StateStore, channel: str, thread_ts: str, entry: Entry) -> bool:
     """Mark `entry` as explained in the thread; False when it was, so a thread hears it once."""
-    key = f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
-    return store.first_time(key, EXPLAINED_THREAD_TTL)
+    return store.first_time(explanation_key(channel, thread_ts, entry), EXPLAINED_THREAD_TTL)
+
+
+def event_key(body: Mapping[str, Any]) -> str | None:
+    event_id = body.get("event_id")
+    return f"event:{event_id}" if isinstance(event_id, str) and event_id else None
+
+
+def reply_key(channel: str, ts: str) -> str:
+    return f"replied:{channel}:{ts}"
+
+
+def explanation_key(channel: str, thread_ts: str, entry: Entry) -> str:
+    return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
+
+
+def release(store: StateStore, *keys: str | None) -> None:
+    """Forget marks taken for a reply that was not posted, so a retry or the next message
+    can still be answered: a failed post must not silence a thread for days."""
+    for key in keys:
+        if key is not None:
+            store.forget(key)

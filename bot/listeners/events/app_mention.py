@@ -45,6 +45,7 @@ def reply_to_mention(
     if question.kind == "nothing":
         count_unrecognized("mention")
     if not post(client, channel, messages.render_question(question, asked), thread_ts):
+        messages.release(store, messages.event_key(body), messages.reply_key(channel, ts))
         return "error"
     answer = question.answer
     if question.kind == "answer" and answer is not None and answer.decisive is not None:

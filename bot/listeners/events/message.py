@@ -60,6 +60,12 @@ def auto_reply(
     if not messages.first_reply(store, channel, ts):
         return "duplicate"
     if not post(client, channel, render_answer(answer), thread_ts):
+        messages.release(
+            store,
+            messages.event_key(body),
+            messages.reply_key(channel, ts),
+            messages.explanation_key(channel, thread_ts, answer.decisive),
+        )
         return "error"
     count_reply(answer)
     return "replied"

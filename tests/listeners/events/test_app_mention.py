@@ -165,3 +165,13 @@ def test_a_secret_in_a_mention_with_nothing_found_is_called_out(bot: Bot) -> Non
     assert "could not find" in post.text
     assert "Delete the message" in post.text
     assert "hunter22" not in post.text
+
+
+def test_a_mention_whose_reply_failed_is_answered_on_retry(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", error="channel_not_found")
+    event = mention_event("425")
+    mention(bot, event, event_id="EvLOST0002")
+    assert bot.fake.posts() == []
+    mention(bot, event, event_id="EvLOST0002")
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == event["ts"]

@@ -143,3 +143,25 @@ def test_text_file_detection_and_trusted_hosts() -> None:
     assert not trusted_url("https://files.slack.com.evil.example/x.log", api)
     assert trusted_url("http://127.0.0.1:5000/files/F1", "http://127.0.0.1:5000/api/")
     assert not trusted_url("http://127.0.0.1:5001/files/F1", "http://127.0.0.1:5000/api/")
+
+
+@pytest.mark.parametrize(
+    "failure", [{"error": "channel_not_found"}, {"status": 503}], ids=["slack-error", "5xx"]
+)
+def test_a_failed_post_does_not_silence_the_thread(bot: Bot, failure: dict) -> None:
+    bot.fake.fail("chat.postMessage", **failure)
+    event = message_event(ERROR)
+    deliver(bot, event, event_id="EvLOST0001")
+    assert bot.fake.posts() == []
+    deliver(bot, event, event_id="EvLOST0001")  # Slack's retry of the same event
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == event["ts"]
+
+    bot.fake.fail("chat.postMessage", **failure)
+    again = message_event(f"still: {LOG}", thread_ts=event["ts"])
+    deliver(bot, again)
+    assert len(bot.fake.posts()) == 1
+    later = message_event(f"and again: {LOG}", thread_ts=event["ts"])
+    deliver(bot, later)  # the next message with the same code in that thread
+    assert len(bot.fake.posts()) == 2
+    assert bot.fake.posts()[1].body["blocks"][0]["text"]["text"].startswith("FTP 550")

@@ -10,24 +10,14 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.web import WebClient
 
 from bot.config import Settings
 from bot.engine import Engine, load_knowledge
 from bot.listeners import register
 from bot.listeners.services import Services
+from bot.listeners.slack_calls import TIMEOUT, retry_handlers
 from bot.state import StateStore, create_store
-
-# Slack answers 429 with Retry-After (usually a second or two for chat.postMessage).
-RATE_LIMIT_RETRIES = 3
-SERVER_ERROR_RETRIES = 2
-CONNECTION_RETRIES = 2
-WEB_API_TIMEOUT = 15
 
 
 class _QuietTokenNotice(logging.Filter):
@@ -46,12 +36,8 @@ def create_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url,
-        timeout=WEB_API_TIMEOUT,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
-            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
-        ],
+        timeout=TIMEOUT,
+        retry_handlers=retry_handlers(),
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import pytest
 from slack_bolt import BoltContext
@@ -46,6 +46,42 @@ def make_settings(fake: FakeSlack, **env: str) -> Settings:
     )
 
 
+class Responses(Sequence[dict[str, Any]]):
+    """The bodies the bot sent to response_urls and the fake accepted, in order.
+
+    The listeners send them through a WebhookClient to the fake, as they would to Slack;
+    `clear()` forgets those sent so far, so a test can ask again.
+    """
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self._fake = fake
+        self._skip = 0
+
+    def _bodies(self) -> list[dict[str, Any]]:
+        return [call.body for call in self._fake.responses(ok_only=True)][self._skip :]
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._bodies()[index]
+
+    def __len__(self) -> int:
+        return len(self._bodies())
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._bodies())
+
+    def __eq__(self, other: object) -> bool:
+        return self._bodies() == other
+
+    __hash__ = None  # type: ignore[assignment]  # changes as the bot sends
+
+    def clear(self) -> None:
+        self._skip += len(self)
+
+
 @dataclass
 class Bot:
     """The listeners' world in a unit test: services, a real WebClient on the fake, a context."""
@@ -54,18 +90,22 @@ class Bot:
     services: Services
     client: WebClient
     context: BoltContext
-    responses: list[dict[str, Any]] = field(default_factory=list)
     acks: list[tuple[Any, ...]] = field(default_factory=list)
-    order: list[str] = field(default_factory=list)
+    _acked_at: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.responses = Responses(self.fake)
 
     def ack(self, *args: Any, **kwargs: Any) -> None:
-        self.order.append("ack")
+        self._acked_at.append(time.monotonic())
         self.acks.append(args)
 
-    def respond(self, **message: Any) -> Any:
-        self.order.append("respond")
-        self.responses.append(message)
-        return type("Sent", (), {"status_code": 200})()
+    @property
+    def order(self) -> list[str]:
+        """ "ack" and "respond" in the order they happened."""
+        events = [(at, "ack") for at in self._acked_at]
+        events += [(call.at, "respond") for call in self.fake.responses(ok_only=True)]
+        return [name for _, name in sorted(events)]
 
     def act(self, listener: Callable[..., None], body: dict[str, Any]) -> None:
         """Call an action listener with the keyword arguments Bolt gives it for `body`."""
@@ -74,7 +114,6 @@ class Bot:
             body=body,
             action=body["actions"][0],
             client=self.client,
-            respond=self.respond,
             context=self.context,
         )
 

@@ -102,7 +102,10 @@ class FakeSlack:
         retry_after: int | None = None,
         times: int = 1,
     ) -> None:
-        """Make the next `times` calls of `method` fail: an HTTP status, or ok=false + error."""
+        """Make the next `times` calls of `method` fail: an HTTP status, or ok=false + error.
+
+        `method` is a Web API method ("chat.postMessage") or a response_url ("respond/name").
+        """
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         body = {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal")}
         with self._lock:
@@ -140,9 +143,12 @@ class FakeSlack:
         """The posts in the thread of the message at `ts`: the bot's replies to it."""
         return [call for call in self.posts() if call.body.get("thread_ts") == ts]
 
-    def responses(self) -> list[Call]:
+    def responses(self, *, ok_only: bool = False) -> list[Call]:
+        """What was sent to response_urls, in order (also the attempts that were refused)."""
         with self._lock:
-            return [c for c in self.calls if c.method.startswith("respond/")]
+            return [
+                c for c in self.calls if c.method.startswith("respond/") and (c.ok or not ok_only)
+            ]
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Poll `predicate` until it returns something truthy; fail the test at the deadline."""
@@ -276,13 +282,12 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(headers.get("content-length") or 0))
             body = _parse(raw, headers.get("content-type", ""), urlparse(self.path).query)
             if path.startswith("/respond/"):
-                fake._record(Call(path.lstrip("/"), body, headers))
-                self._send(200, b"ok", "text/plain")
-                return
-            if not path.startswith("/api/"):
+                method = path.lstrip("/")
+            elif path.startswith("/api/"):
+                method = path.removeprefix("/api/")
+            else:
                 self._send(404, b"not found", "text/plain")
                 return
-            method = path.removeprefix("/api/")
             failure = fake._failure_for(method)
             if failure is not None:
                 fake._record(Call(method, body, headers, failure.status, ok=False))
@@ -290,6 +295,9 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 self._send(failure.status, payload, "application/json", failure.headers)
                 return
             fake._record(Call(method, body, headers))
+            if method.startswith("respond/"):
+                self._send(200, b"ok", "text/plain")
+                return
             self._send(200, json.dumps(fake._api(method, body)).encode(), "application/json")
 
         def _send(

@@ -1,9 +1,11 @@
 """Calling Slack without letting its failures crash a listener.
 
-Rate limits (429) and server errors (5xx) are already retried inside the WebClient by the
-slack_sdk retry handlers that `bot.app` installs. What reaches here is final: an API error such
-as channel_not_found or not_in_channel, or a network failure after the retries. Each is logged
-by method and error code (never with the message) and counted, and the listener carries on.
+Rate limits (429, after Retry-After), server errors (5xx) and dropped connections are retried
+inside the client by slack_sdk's retry handlers: the bot's WebClient (built in `bot.app`) and
+the WebhookClient that answers through a response_url both get `retry_handlers()`. What reaches
+here is final: an API error such as channel_not_found or not_in_channel, or a failure that
+outlasted the retries. Each is logged by method and error code (never with the message) and
+counted, and the listener carries on.
 """
 
 from __future__ import annotations
@@ -14,12 +16,34 @@ from http.client import HTTPException
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse, WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
 from bot.render.blocks import Message
 
 log = logging.getLogger("errdesk.slack")
+
+# Slack answers 429 with Retry-After (usually a second or two for chat.postMessage).
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+CONNECTION_RETRIES = 2
+TIMEOUT = 15
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """Retry 429 (after Retry-After), 5xx and dropped connections: a new list for each client."""
+    return [
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+    ]
 
 
 def call(
@@ -51,21 +75,28 @@ def post(client: WebClient, channel: str, message: Message, thread_ts: str | Non
     return response is not None
 
 
-def respond_with(respond: Callable[..., Any], message: Message | None, **options: Any) -> bool:
-    """Send through the response_url; its failures are counted like Web API failures."""
+def respond_with(response_url: object, message: Message | None, **options: Any) -> bool:
+    """Send through the payload's response_url, retried like Web API calls; whether it arrived.
+
+    Bolt's own `respond` retries only dropped connections, so a 429 or a 5xx from Slack would
+    lose the answer; this client retries those too. Failures are counted like Web API failures.
+    """
+    if not isinstance(response_url, str) or not response_url:
+        _failed("response_url", "missing")
+        return False
     content: dict[str, Any] = {}
     if message is not None:
         content["text"] = message.text
         if message.blocks:
             content["blocks"] = message.blocks
+    webhook = WebhookClient(url=response_url, timeout=TIMEOUT, retry_handlers=retry_handlers())
     try:
-        response = respond(**content, **options)
+        response = webhook.send(**content, **options)
     except (SlackClientError, OSError, HTTPException) as error:
         _failed("response_url", type(error).__name__)
         return False
-    status = getattr(response, "status_code", 200)
-    if status != 200:
-        _failed("response_url", f"http_{status}")
+    if response.status_code != 200:
+        _failed("response_url", f"http_{response.status_code}")
         return False
     return True
 

@@ -239,6 +239,22 @@ def test_a_rate_limited_reply_is_retried_after_retry_after(
     assert post is attempts[1]
 
 
+def test_a_rate_limited_response_url_is_retried_after_retry_after(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    fake.fail("respond/limited", status=429, retry_after=1)
+    assert slack.command(command_form("425", fake.response_url("limited"))).status == 200
+    fake.wait_for(lambda: _sent_to(fake, "respond/limited"), timeout=15)
+    attempts = [c for c in fake.responses() if c.method == "respond/limited"]
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0
+    assert attempts[1].body["blocks"][0]["text"]["text"].startswith("FTP 425")
+
+
+def _sent_to(fake: FakeSlack, method: str) -> list:
+    return [c for c in fake.responses(ok_only=True) if c.method == method]
+
+
 def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
     event = message_event(ERROR)
     fake.fail("chat.postMessage", status=503)

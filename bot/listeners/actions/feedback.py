@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.listeners.services import Services, observed, services_of
@@ -21,13 +21,12 @@ def handle_feedback(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
     context: BoltContext,
 ) -> None:
     """One vote per person per message; voting again replaces the earlier vote."""
     ack()
     services = services_of(context)
-    observed("action", lambda: record_feedback(services, body, action, client, respond))
+    observed("action", lambda: record_feedback(services, body, action, client))
 
 
 def record_feedback(
@@ -35,7 +34,6 @@ def record_feedback(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
 ) -> str:
     vote = VOTES.get(str(action.get("action_id")))
     user = (body.get("user") or {}).get("id")
@@ -52,14 +50,15 @@ def record_feedback(
         ", ".join(f"{name} {count}" for name, count in sorted(tallies.items())),
         extra={"vote": vote, "entry": str(action.get("value") or "")[:20]},
     )
+    response_url = body.get("response_url")
     message = body.get("message") or {}
     blocks = message.get("blocks")
     if not isinstance(blocks, list) or not blocks:
-        respond_with(respond, THANKS, response_type="ephemeral", replace_original=False)
+        respond_with(response_url, THANKS, response_type="ephemeral", replace_original=False)
         return "voted"
     updated = Message(str(message.get("text") or THANKS.text), with_votes(blocks, vote, tallies))
     if container.get("is_ephemeral"):
-        sent = respond_with(respond, updated, replace_original=True)
+        sent = respond_with(response_url, updated, replace_original=True)
     else:
         sent = (
             call(

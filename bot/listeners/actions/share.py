@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.listeners.services import Services, observed, services_of
@@ -23,13 +23,12 @@ def handle_share(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
     context: BoltContext,
 ) -> None:
     """Answer the same query again, publicly, credited to whoever shared it."""
     ack()
     services = services_of(context)
-    observed("action", lambda: share(services, body, action, client, respond))
+    observed("action", lambda: share(services, body, action, client))
 
 
 def share(
@@ -37,9 +36,9 @@ def share(
     body: dict[str, Any],
     action: dict[str, Any],
     client: WebClient,
-    respond: Respond,
 ) -> str:
     query = read_share_value(str(action.get("value") or ""))
+    response_url = body.get("response_url")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
@@ -47,11 +46,11 @@ def share(
     question = services.engine.ask(query) if query else None
     answer = question.answer if question is not None and question.kind == "answer" else None
     if answer is None or answer.decisive is None or not channel:
-        respond_with(respond, EXPIRED, response_type="ephemeral", replace_original=False)
+        respond_with(response_url, EXPIRED, response_type="ephemeral", replace_original=False)
         return "not_found"
     message = render_answer(answer, asked=query, shared_by=user)
     if not post(client, str(channel), message):
-        respond_with(respond, NOT_POSTED, response_type="ephemeral", replace_original=False)
+        respond_with(response_url, NOT_POSTED, response_type="ephemeral", replace_original=False)
         return "error"
-    respond_with(respond, None, delete_original=True)
+    respond_with(response_url, None, delete_original=True)
     return "shared"

@@ -74,3 +74,11 @@ def test_a_failed_update_is_counted_not_raised(bot: Bot) -> None:
     click(bot, ACTION_HELPFUL)
     assert bot.fake.calls_to("chat.update") == []
     assert len(bot.fake.calls_to("chat.update", ok_only=False)) == 1
+
+
+def test_a_server_error_on_the_response_url_is_retried(bot: Bot) -> None:
+    bot.fake.fail("respond/vote", status=503)
+    click(bot, ACTION_NOT_IT, ephemeral=True)
+    (response,) = bot.responses
+    assert response["replace_original"] is True
+    assert [call.status for call in bot.fake.responses()] == [503, 200]

@@ -37,3 +37,11 @@ def test_a_value_that_is_not_ours_is_refused_politely(bot: Bot) -> None:
     click(bot, "garbage")
     assert bot.fake.posts() == []
     assert "no longer be shared" in bot.responses[0]["text"]
+
+
+def test_the_private_answer_is_removed_even_after_a_rate_limit(bot: Bot) -> None:
+    bot.fake.fail("respond/share", status=429, retry_after=1)
+    click(bot, share_value("425", entry()))
+    assert len(bot.fake.posts()) == 1
+    assert bot.responses == [{"delete_original": True}]
+    assert [call.status for call in bot.fake.responses()] == [429, 200]

@@ -11,7 +11,7 @@ from tests.conftest import Bot, command_form
 
 def run(bot: Bot, text: str) -> dict:
     form = command_form(text, bot.fake.response_url("cmd"))
-    handle_errcode(ack=bot.ack, command=form, respond=bot.respond, context=bot.context)
+    handle_errcode(ack=bot.ack, command=form, context=bot.context)
     (response,) = bot.responses
     return response
 
@@ -99,3 +99,12 @@ def test_nothing_found_in_a_query_holding_a_secret_warns_without_echoing(bot: Bo
     text = shown(response)
     assert "Delete the message" in text
     assert "/errcode 425" in text
+
+
+def test_a_rate_limited_response_url_is_retried_after_retry_after(bot: Bot) -> None:
+    bot.fake.fail("respond/cmd", status=429, retry_after=1)
+    response = run(bot, "425")
+    assert response["blocks"][0]["text"]["text"].startswith("FTP 425")
+    attempts = bot.fake.responses()
+    assert [call.status for call in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0

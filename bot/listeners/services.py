@@ -35,13 +35,19 @@ def services_of(context: Mapping[str, Any]) -> Services:
     return services
 
 
-def observed(kind: str, handle: Callable[[], str]) -> str:
+def observed(
+    kind: str, handle: Callable[[], str], *, apologize: Callable[[], object] | None = None
+) -> str:
     """Run one request's work, then record its kind, outcome and latency (one log line).
 
     An exception is recorded as the outcome "error" and logged without the message text;
-    it is not re-raised, so one bad request never takes the worker down.
+    it is not re-raised, so one bad request never takes the worker down. Then `apologize`,
+    when given, tells whoever asked that something went wrong (best effort, without the
+    exception's text), so a question never meets silence. A handler that returns "error"
+    itself has already tried to reply and been refused by Slack; it is not asked again.
     """
     started = time.perf_counter()
+    crashed = False
     try:
         outcome = handle()
     except Exception as error:
@@ -51,8 +57,13 @@ def observed(kind: str, handle: Callable[[], str]) -> str:
             type(error).__name__,
             exc_info=log.isEnabledFor(logging.DEBUG),
         )
-        outcome = "error"
+        outcome, crashed = "error", True
     metrics.observe_request(kind, outcome, time.perf_counter() - started)
+    if crashed and apologize is not None:
+        try:
+            apologize()
+        except Exception as error:
+            log.warning("%s: could not say that it failed: %s", kind, type(error).__name__)
     return outcome
 
 

@@ -118,6 +118,12 @@ def render_nothing_found(asked: str | None = None, secrets: tuple[str, ...] = ()
     return Message(_clip(text, MAX_FALLBACK), [_section(text)])
 
 
+def render_apology() -> Message:
+    """Said when errdesk failed to handle a question, so the person is not left waiting."""
+    text = escape("Something went wrong on my side; try again, or /errcode <code>.")
+    return Message(text, [_section(text)])
+
+
 def render_usage() -> Message:
     """The help for a bare `/errcode` or `/errcode help`."""
     lines = ["*Ask errdesk about an FTP, SFTP, HTTP or socket error.* Only you see the answer."]

@@ -11,6 +11,7 @@ from bot.engine import Question
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import call, post
+from bot.render.blocks import render_apology
 
 
 def handle_app_mention(
@@ -19,7 +20,9 @@ def handle_app_mention(
     """Explain the mention's text, else the thread's first message, else say how to ask."""
     services = services_of(context)
     observed(
-        "mention", lambda: reply_to_mention(services, client, event, body, context.bot_user_id)
+        "mention",
+        lambda: reply_to_mention(services, client, event, body, context.bot_user_id),
+        apologize=lambda: _apologize(client, event),
     )
 
 
@@ -82,6 +85,12 @@ def _read_mention(
             if first.kind in ("answer", "family"):
                 return parent_text, first
     return text, engine.ask(text)
+
+
+def _apologize(client: WebClient, event: dict[str, Any]) -> None:
+    channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
+    if channel and ts:
+        post(client, str(channel), render_apology(), str(ts))
 
 
 def _first_message(client: WebClient, channel: str, thread_ts: str) -> dict[str, Any] | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from bot import metrics
 from bot.listeners.commands.errcode import handle_errcode
 from bot.render.blocks import ACTION_SHARE, read_share_value
 from tests.conftest import Bot, command_form
@@ -108,3 +111,21 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(bot: Bot) -> N
     attempts = bot.fake.responses()
     assert [call.status for call in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.0
+
+
+def test_a_failure_on_our_side_is_said_privately_without_its_details(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("internal detail hunter22")
+
+    monkeypatch.setattr(bot.services.engine, "ask", broken)
+    errors = metrics.REQUESTS.labels(kind="command", outcome="error")
+    before = errors._value.get()
+    response = run(bot, "425")
+    assert response["response_type"] == "ephemeral"
+    assert "Something went wrong on my side" in shown(response)
+    assert "/errcode &lt;code&gt;" in shown(response)
+    assert "hunter22" not in json.dumps(response)
+    assert "RuntimeError" not in json.dumps(response)
+    assert errors._value.get() == before + 1

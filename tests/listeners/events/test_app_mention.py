@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot import metrics
 from bot.listeners.events.app_mention import handle_app_mention
 from tests.conftest import Bot, event_body, mention_event
@@ -175,3 +177,19 @@ def test_a_mention_whose_reply_failed_is_answered_on_retry(bot: Bot) -> None:
     mention(bot, event, event_id="EvLOST0002")
     (post,) = bot.fake.posts()
     assert post.body["thread_ts"] == event["ts"]
+
+
+def test_a_failure_on_our_side_is_said_in_the_thread_without_its_details(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("internal detail hunter22")
+
+    monkeypatch.setattr(bot.services.engine, "ask", broken)
+    event = mention_event("425", thread_ts="1700000100.000400")
+    mention(bot, event)
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == "1700000100.000400"
+    assert "Something went wrong on my side" in post.text
+    assert "hunter22" not in post.text
+    assert "RuntimeError" not in post.text

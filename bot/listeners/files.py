@@ -7,6 +7,7 @@ sent to a URL anywhere else, nor follow a redirect to one.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,14 @@ MAX_FILES = 3
 DOWNLOAD_TIMEOUT = 10.0
 TEXT_FILETYPES = frozenset({"text", "txt", "log", "csv"})
 TEXT_SUFFIXES = (".log", ".txt", ".out", ".err")
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def shared_text(client: WebClient, files: Iterable[Mapping[str, Any]], api_url: str) -> list[str]:
@@ -39,7 +48,8 @@ def shared_text(client: WebClient, files: Iterable[Mapping[str, Any]], api_url: 
         info = response.get("file") if response is not None else None
         if not isinstance(info, Mapping) or not is_text_file(info):
             continue
-        if int(info.get("size") or 0) > MAX_FILE_BYTES:
+        size = announced_size(info)
+        if size is not None and size > MAX_FILE_BYTES:
             log.info("Skipped a shared file larger than %d bytes", MAX_FILE_BYTES)
             continue
         url = info.get("url_private_download") or info.get("url_private")
@@ -60,6 +70,28 @@ def is_text_file(info: Mapping[str, Any]) -> bool:
         or info.get("mode") == "snippet"
         or name.endswith(TEXT_SUFFIXES)
     )
+
+
+def announced_size(info: Mapping[str, Any]) -> int | None:
+    """The size files.info gives, or None when it gives none that reads as a byte count: the
+    download is bounded by MAX_FILE_BYTES all the same."""
+    size = info.get("size")
+    if isinstance(size, bool):
+        return None
+    if isinstance(size, int):
+        return size
+    if isinstance(size, str) and size.strip().isdigit():
+        return int(size)
+    return None
+
+
+def decode_text(body: bytes) -> str:
+    """Text as Windows tools write it too: UTF-16 or UTF-32 with a byte order mark (PowerShell,
+    Notepad), UTF-8 with or without one; bytes that do not decode become U+FFFD."""
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace")
+    return body.decode("utf-8", errors="replace")
 
 
 def trusted_url(url: str, api_url: str) -> bool:
@@ -93,4 +125,4 @@ def _download(url: str, token: str) -> str | None:
     if len(body) > MAX_FILE_BYTES:
         log.info("Skipped a shared file larger than %d bytes", MAX_FILE_BYTES)
         return None
-    return body.decode("utf-8", errors="replace")
+    return decode_text(body)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from bot.listeners.events.message import handle_message
-from bot.listeners.files import MAX_FILE_BYTES, is_text_file, trusted_url
+from bot.listeners.files import MAX_FILE_BYTES, decode_text, is_text_file, trusted_url
 from bot.listeners.services import Services
 from tests.conftest import Bot, event_body, make_settings, message_event
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID
@@ -129,6 +131,47 @@ def test_a_file_larger_than_announced_is_dropped_after_the_limit(bot: Bot) -> No
     event["files"] = [{"id": "F0LIAR001"}]
     deliver(bot, event)
     assert len(bot.fake.calls_to("files/F0LIAR001")) == 1
+    assert bot.fake.posts() == []
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"], ids=["utf16", "be", "bom", "32"]
+)
+def test_windows_text_files_are_decoded(bot: Bot, encoding: str) -> None:
+    content = LOG.encode(encoding)
+    if encoding == "utf-16-be":
+        content = codecs.BOM_UTF16_BE + content
+    bot.fake.add_file("F0WIN0001", content, name="ftp.log")
+    event = message_event("log from PowerShell", subtype="file_share")
+    event["files"] = [{"id": "F0WIN0001"}]
+    deliver(bot, event)
+    (post,) = bot.fake.posts()
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 550")
+
+
+def test_decoding_drops_the_byte_order_mark() -> None:
+    assert decode_text(codecs.BOM_UTF8 + b"Response: 550") == "Response: 550"
+    assert decode_text("Response: 550".encode("utf-16")) == "Response: 550"
+    assert decode_text(b"550 \xff done") == "550 \ufffd done"
+
+
+@pytest.mark.parametrize("size", ["unknown", None, "", [1], True, 12.5], ids=repr)
+def test_a_file_whose_size_is_not_a_number_is_still_read(bot: Bot, size: object) -> None:
+    bot.fake.add_file("F0ODD0001", LOG.encode(), size=size)
+    event = message_event("log", subtype="file_share")
+    event["files"] = [{"id": "F0ODD0001"}]
+    deliver(bot, event)
+    (post,) = bot.fake.posts()
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 550")
+
+
+def test_a_file_of_unknown_size_is_still_bounded_by_the_limit(bot: Bot) -> None:
+    big = LOG.encode() * (MAX_FILE_BYTES // len(LOG) + 1)
+    bot.fake.add_file("F0ODD0002", big, size="unknown")
+    event = message_event("log", subtype="file_share")
+    event["files"] = [{"id": "F0ODD0002"}]
+    deliver(bot, event)
+    assert len(bot.fake.calls_to("files/F0ODD0002")) == 1
     assert bot.fake.posts() == []
 
 

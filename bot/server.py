@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from bot import health
+from bot import health, metrics
 from bot.app import create_app
 from bot.config import Settings
 from bot.engine import Engine, load_knowledge
@@ -48,6 +49,7 @@ from bot.logging_setup import configure_logging
 from bot.state import StateStore, create_store
 
 if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger("errdesk.server")
@@ -56,6 +58,8 @@ SLACK_PATH = "/slack/events"
 # Slack's payloads are a few kilobytes; a larger body is not from Slack.
 MAX_BODY_BYTES = 2_000_000
 GRACEFUL_SECONDS = 20
+# Requests refused for their signature are logged at most once in this many seconds.
+REFUSED_LOG_SECONDS = 60
 
 
 def serve(settings: Settings) -> int:
@@ -84,16 +88,54 @@ def readiness(engine: Engine, store: StateStore) -> health.Readiness:
     return ready
 
 
+class RefusedRequests:
+    """Counts requests refused for their signature, and says so at most once a minute.
+
+    A wrong SLACK_SIGNING_SECRET refuses every request Slack sends, and a scanner may send
+    thousands: one warning line per interval, with how many were refused, and never a body
+    or a header (they are not Slack's, or Slack's own would be shown).
+    """
+
+    def __init__(
+        self, interval: float = REFUSED_LOG_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._next_line = float("-inf")
+
+    def refused(self) -> None:
+        metrics.REQUESTS.labels(kind="http", outcome="bad_signature").inc()
+        with self._lock:
+            self._pending += 1
+            now = self._clock()
+            if now < self._next_line:
+                return
+            count, self._pending = self._pending, 0
+            self._next_line = now + self._interval
+        log.warning(
+            "Refused %d request(s) with a missing, wrong or expired Slack signature "
+            "(at most one such line every %d s); if Slack's own requests are refused, "
+            "check SLACK_SIGNING_SECRET",
+            count,
+            self._interval,
+            extra={"refused": count},
+        )
+
+
 class SlackEvents(SlackRequestHandler):
     """Bolt's WSGI adapter, with the signature checked before the body is parsed.
 
     A request that is not signed by Slack (or signed more than five minutes ago) gets 401 and
-    reaches nothing else; a signed body Bolt cannot read gets 400, never a stack trace.
+    reaches nothing else (it is counted, and logged at most once a minute); a signed body Bolt
+    cannot read gets 400, never a stack trace.
     """
 
     def __init__(self, app: App, signing_secret: str) -> None:
         super().__init__(app, path=SLACK_PATH)
         self.verifier = SignatureVerifier(signing_secret)
+        self.refused = RefusedRequests()
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         try:
@@ -106,6 +148,7 @@ class SlackEvents(SlackRequestHandler):
         except (ValueError, TypeError):
             valid = False
         if not valid:
+            self.refused.refused()
             return _plain_response(401, "invalid request signature")
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
@@ -199,6 +242,12 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 def serve_http(settings: Settings, engine: Engine) -> int:
     """gunicorn in the foreground; each worker builds its own app (client, threads, store)."""
     _reset_multiprocess_metrics()
+    if settings.web_concurrency > 1 and not settings.redis_url:
+        log.warning(
+            "WEB_CONCURRENCY=%d without REDIS_URL: each worker keeps its own memory of what "
+            "was answered, so Slack's retry of an event may be answered twice. Set REDIS_URL.",
+            settings.web_concurrency,
+        )
     log.info(
         "HTTP mode on port %d: %d worker(s) x %d threads, state in %s",
         settings.port,
@@ -264,14 +313,20 @@ def serve_socket_mode(
     except (SlackApiError, SlackClientError, OSError) as error:
         reason = error.response.get("error") if isinstance(error, SlackApiError) else error
         log.error("Socket Mode could not connect: %s", reason)
-        server.shutdown()
+        _stop_health_server(server)
         return 1
     log.info("Socket Mode connected; health endpoints on port %d", server.server_port)
     stop.wait()
     log.info("Stopping")
     handler.close()
-    server.shutdown()
+    _stop_health_server(server)
     return 0
+
+
+def _stop_health_server(server: WSGIServer) -> None:
+    """Stop serving, then close the listening socket (shutdown alone leaves it open)."""
+    server.shutdown()
+    server.server_close()
 
 
 def _stop_on_signals() -> threading.Event:

@@ -1,0 +1,174 @@
+"""`errdesk serve` in process: refused signatures, start-up warnings, and a clean stop."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from bot import health, metrics, server
+from bot.engine import Engine
+from bot.state import MemoryStore
+from tests.conftest import make_settings
+from tests.fake_slack import APP_TOKEN, FakeSlack
+from tests.support import free_port
+
+REFUSED = metrics.REQUESTS.labels(kind="http", outcome="bad_signature")
+
+
+def post_unsigned(app: Any, body: bytes) -> str:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": str(int(time.time())),
+        "HTTP_X_SLACK_SIGNATURE": "v0=" + "0" * 64,
+        "wsgi.input": io.BytesIO(body),
+    }
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+    _ = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0]
+
+
+def test_refused_signatures_are_counted_and_logged_at_most_once_a_minute(
+    fake_slack: FakeSlack, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = server.make_wsgi_app(make_settings(fake_slack), engine, MemoryStore())
+    body = json.dumps({"type": "event_callback", "event": {"text": "PASS hunter22"}}).encode()
+    before = REFUSED._value.get()
+    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
+        assert [post_unsigned(app, body) for _ in range(3)] == ["401 Unauthorized"] * 3
+    assert REFUSED._value.get() == before + 3
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "errdesk.server"]
+    assert "Refused 1 request(s)" in line
+    assert "SLACK_SIGNING_SECRET" in line
+    assert "hunter22" not in line
+    assert "v0=" not in line
+    assert fake_slack.calls == []
+
+
+def test_the_refused_line_reports_how_many_since_the_last_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [1000.0]
+    refused = server.RefusedRequests(interval=60, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
+        for _ in range(5):
+            refused.refused()
+        now[0] += 61
+        refused.refused()
+    lines = [r.getMessage() for r in caplog.records if r.name == "errdesk.server"]
+    assert len(lines) == 2
+    assert "Refused 1 request(s)" in lines[0]
+    assert "Refused 5 request(s)" in lines[1]
+
+
+class _NoGunicorn:
+    def __init__(self, factory: object, options: dict[str, Any]) -> None:
+        self.options = options
+
+    def run(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("redis", "warned"), [(False, True), (True, False)])
+def test_several_workers_without_redis_are_warned_about_at_start(
+    fake_slack: FakeSlack,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    redis: bool,
+    warned: bool,
+) -> None:
+    monkeypatch.setattr(server, "GunicornServer", _NoGunicorn)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    env = {"WEB_CONCURRENCY": "3", **({"REDIS_URL": "redis://127.0.0.1:1/0"} if redis else {})}
+    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
+        assert server.serve_http(make_settings(fake_slack, **env), engine) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("without REDIS_URL" in line for line in warnings) is warned
+    if warned:
+        assert "answered twice" in warnings[0]
+
+
+def test_one_worker_without_redis_is_not_warned_about(
+    fake_slack: FakeSlack,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(server, "GunicornServer", _NoGunicorn)
+    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
+        server.serve_http(make_settings(fake_slack), engine)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.fixture
+def health_servers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The health servers serve_socket_mode starts, kept to look at after it returns."""
+    started: list[Any] = []
+    start = health.start_health_server
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        result = start(*args, **kwargs)
+        started.append(result[0])
+        return result
+
+    monkeypatch.setattr(health, "start_health_server", keep)
+    return started
+
+
+def socket_settings(fake: FakeSlack, port: int) -> Any:
+    return make_settings(fake, SLACK_APP_TOKEN=APP_TOKEN, PORT=str(port))
+
+
+def test_socket_mode_closes_its_health_port_when_it_stops(
+    fake_slack: FakeSlack, engine: Engine, health_servers: list[Any]
+) -> None:
+    port = free_port()
+    stop = threading.Event()
+    status: list[int] = []
+    runner = threading.Thread(
+        target=lambda: status.append(
+            server.serve_socket_mode(socket_settings(fake_slack, port), engine, stop)
+        )
+    )
+    runner.start()
+    try:
+        fake_slack.wait_for(lambda: _answers(port, "/readyz") == 200)
+    finally:
+        stop.set()
+        runner.join(timeout=15)
+    assert status == [0]
+    (health_server,) = health_servers
+    assert health_server.socket.fileno() == -1, "the listening socket is still open"
+
+
+def test_socket_mode_closes_its_health_port_when_it_cannot_connect(
+    fake_slack: FakeSlack, engine: Engine, health_servers: list[Any]
+) -> None:
+    fake_slack.fail("apps.connections.open", error="invalid_auth")
+    settings = socket_settings(fake_slack, free_port())
+    assert server.serve_socket_mode(settings, engine, threading.Event()) == 1
+    (health_server,) = health_servers
+    assert health_server.socket.fileno() == -1, "the listening socket is still open"
+
+
+def _answers(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0

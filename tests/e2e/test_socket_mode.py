@@ -60,6 +60,8 @@ def test_an_event_envelope_is_acknowledged_and_answered(
 
 
 def test_a_redelivered_event_is_answered_once(fake: FakeSlack, server: ServerProcess) -> None:
+    duplicates = 'errdesk_requests_total{kind="message",outcome="duplicate"}'
+    before = server.metric(duplicates)
     event = message_event("Response: 421 Too many connections from this IP.")
     body = event_body(event)
     first = envelope("events_api", body, retry_attempt=0, retry_reason="")
@@ -68,7 +70,7 @@ def test_a_redelivered_event_is_answered_once(fake: FakeSlack, server: ServerPro
     fake.send_envelope(again)
     fake.wait_for(lambda: fake.ack_for(first["envelope_id"]) and fake.ack_for(again["envelope_id"]))
     fake.wait_for(lambda: fake.thread_posts(event["ts"]))
-    fake.settle()
+    fake.wait_for(lambda: server.metric(duplicates) == before + 1)  # the second was handled
     assert len(fake.thread_posts(event["ts"])) == 1
 
 

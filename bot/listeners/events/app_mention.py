@@ -72,18 +72,18 @@ def _read_mention(
     ("sftp 3", "connection reset"), or answered with how to ask.
     """
     engine = services.engine
-    question = engine.ask(text, loose=False)
     thread_ts = event.get("thread_ts")
-    in_thread = bool(thread_ts) and thread_ts != event.get("ts")
-    if question.kind in ("answer", "family") or (question.kind == "usage" and not in_thread):
+    if not thread_ts or thread_ts == event.get("ts"):
+        return text, engine.ask(text)  # strictly, then loosely: what ask(text) does
+    question = engine.ask(text, loose=False)
+    if question.kind in ("answer", "family"):
         return text, question
-    if in_thread:
-        parent = _first_message(client, str(event["channel"]), str(thread_ts))
-        if parent is not None:
-            parent_text = messages.message_text(client, services, parent, bot_user_id)
-            first = engine.ask(parent_text, loose=False)
-            if first.kind in ("answer", "family"):
-                return parent_text, first
+    parent = _first_message(client, str(event["channel"]), str(thread_ts))
+    if parent is not None:
+        parent_text = messages.message_text(client, services, parent, bot_user_id)
+        first = engine.ask(parent_text, loose=False)
+        if first.kind in ("answer", "family"):
+            return parent_text, first
     return text, engine.ask(text)
 
 

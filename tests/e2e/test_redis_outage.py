@@ -39,8 +39,10 @@ def run_through_an_outage(fake: FakeSlack, replica: ServerProcess, redis: RedisP
     during_body = event_body(during)
     assert send.event(during_body).status == 200
     fake.wait_for(lambda: fake.thread_posts(during["ts"]))
+    duplicates = 'errdesk_requests_total{kind="mention",outcome="duplicate"}'
+    seen = replica.metric(duplicates)
     assert send.event(during_body, retry_num=1).status == 200
-    fake.settle()
+    fake.wait_for(lambda: replica.metric(duplicates) == seen + 1)  # the retry was handled
     assert len(fake.thread_posts(during["ts"])) == 1, "memory still catches Slack's retry"
     assert replica.log.count("Redis unreachable") == 1
 

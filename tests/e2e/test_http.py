@@ -298,6 +298,20 @@ def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
     fake.wait_for(lambda: fake.thread_posts(event["ts"]), timeout=15)
 
 
+def test_a_reply_slack_refused_is_posted_when_slack_retries_the_event(
+    fake: FakeSlack, slack: SlackSender, server: ServerProcess
+) -> None:
+    errors = Handled(server, "message", "error")
+    fake.fail("chat.postMessage", error="channel_not_found")
+    event = message_event(ERROR)
+    body = event_body(event)
+    assert slack.event(body).status == 200
+    errors.reaches(fake, 1)
+    assert slack.event(body, retry_num=1).status == 200
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+
+
 def test_channel_not_found_is_logged_and_counted_and_the_bot_carries_on(
     fake: FakeSlack, slack: SlackSender, server: ServerProcess
 ) -> None:

@@ -84,8 +84,8 @@ def start_health_server(
 ) -> tuple[WSGIServer, threading.Thread]:
     """Serve the health paths on `port` from a daemon thread (port 0 picks a free one).
 
-    Other paths get 404. Stop it with `server.shutdown()`; the daemon thread never keeps the
-    process alive on its own.
+    Other paths get 404. Stop it with `server.shutdown()`, then `server.server_close()` to free
+    the port; the daemon thread never keeps the process alive on its own.
     """
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -115,7 +115,7 @@ _EXPLICIT = [
     ),
     (
         re.compile(
-            r"(?:\berror|\berr|\b\w+(?:error|exception)|\bfehler|\berreur|\berrore|\bошибка|"
+            r"(?:\berror|\berr|(?<=[a-z])(?:error|exception)|\bfehler|\berreur|\berrore|\bошибка|"
             r"错误|錯誤|エラー|오류|에러|\bhata|\bbłąd|\bfailed|\bfailure)"
             r"(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード|코드|kodu))?"
             r"(?:\s+(?:which|that)\s+is|\s+is|\s+was|\s+of|\s+with)?\s*[:=#]?\s*"
@@ -214,6 +214,14 @@ _DEFINITION = re.compile(
     r"oznacza|znaczy|significa|signifie|bedeutet|betekent|означает|anlam[ıi]na))\b",
     _I,
 )
+# Cheap substring checks that a text can match the patterns above at all.
+_RESOLVED_WORDS = (
+    "fyi", "for anyone", "turned out", "root cause", "fixed", "solved", "resolved", "nit:",
+    "lgtm", "changelog", "release note", "what's new",
+)  # fmt: skip
+_DEFINITION_WORDS = (
+    "mean", "oznacza", "znaczy", "signif", "bedeutet", "betekent", "означает", "anlam",
+)  # fmt: skip
 _COPULA_AFTER_CODE = re.compile(
     r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", _I
 )
@@ -516,13 +524,15 @@ class Recognizer:
             i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
         ]
         right = min([*stops, end + 200])
+        if _DISCUSSION.search(text, left + 1, right) is not None:
+            return True
+        lowered = text.lower()
+        if any(word in lowered for word in _RESOLVED_WORDS) and _RESOLVED.search(text):
+            return True
+        if any(word in lowered for word in _DEFINITION_WORDS) and _DEFINITION.search(text):
+            return True
         defined = {m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}
-        return (
-            _DISCUSSION.search(text, left + 1, right) is not None
-            or _RESOLVED.search(text) is not None
-            or _DEFINITION.search(text) is not None
-            or len(defined) >= 2  # a glossary: "10054 is ..., 10053 is ..."
-        )
+        return len(defined) >= 2  # a glossary: "10054 is ..., 10053 is ..."
 
     # ---------------------------------------------------------------- numbers
 
@@ -713,7 +723,8 @@ class Recognizer:
                     findings.append(
                         Finding(entry, confidence, match.span(), "name", word, (entry,))
                     )
-        if self._single_titles is not None:
+        lowered = text.lower()
+        if self._single_titles is not None and any(word in lowered for word in self._words):
             for match in self._single_titles.finditer(text):
                 entry = self._words[match["word"].casefold()]
                 findings.append(

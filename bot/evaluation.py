@@ -61,15 +61,6 @@ class Report:
     def found_rate(self) -> float:
         return self.found_anywhere / self.positives if self.positives else 0.0
 
-    def figures(self) -> dict[str, float]:
-        return {
-            "decisive_accuracy": self.decisive_accuracy,
-            "reply_recall": self.reply_recall,
-            "reply_precision": self.reply_precision,
-            "false_reply_rate": self.false_reply_rate,
-            "found_anywhere": self.found_rate,
-        }
-
     def render(self, max_misses: int = 20) -> str:
         lines = [
             f"cases: {self.cases} ({self.positives} need a reply, {self.negatives} do not)",

@@ -40,6 +40,7 @@ class Answer:
     secrets: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     context_advice: tuple[str, ...] = ()
+    related: tuple[Entry, ...] = ()
 
     @property
     def verdict_line(self) -> str:
@@ -76,6 +77,7 @@ class Answer:
             "context": self.failure.to_dict(),
             "secrets": list(self.secrets),
             "steps": list(self.steps),
+            "related": [{"protocol": e.protocol, "code": e.code} for e in self.related],
         }
 
 
@@ -196,6 +198,7 @@ class Engine:
             secrets=secrets,
             steps=advice + tuple(step for step in entry.steps if step not in advice),
             context_advice=advice,
+            related=tuple(self.kb.related_entries(entry)),
         )
 
 

@@ -255,7 +255,6 @@ class FailureContext:
     command: str | None = None
     mode: str | None = None
     tls: bool = False
-    passive_reply_seen: bool = False
 
     @property
     def probe(self) -> bool:
@@ -297,7 +296,6 @@ class LogContext:
             command=command,
             mode=mode,
             tls=self.tls,
-            passive_reply_seen=last_passive is not None,
         )
 
 

@@ -92,6 +92,9 @@ def render_answer(
     if answer.alternatives:
         readings = "; ".join(escape(heading(other)) for other in answer.alternatives)
         blocks.append(_context(f"*Could also be:* {readings}"))
+    if answer.related:
+        related = ", ".join(escape(other.label) for other in answer.related)
+        blocks.append(_context(f"*Worth reading next:* {related}"))
     share_query = None
     if shareable and asked is not None:
         share_query = f"{entry.protocol} {entry.code}" if answer.secrets else asked

@@ -28,6 +28,8 @@ def render_text(answer: Answer) -> str:
             lines.append(_wrap(step, initial=f"  {number}. ", subsequent="     "))
     if answer.alternatives:
         lines += ["", "Could also be: " + "; ".join(heading(e) for e in answer.alternatives)]
+    if answer.related:
+        lines += ["", "Worth reading next: " + ", ".join(e.label for e in answer.related)]
     if answer.secrets:
         lines += ["", secret_warning(answer.secrets)]
     return "\n".join(lines)

@@ -281,3 +281,10 @@ def test_reply_says_which_command_failed_and_in_which_mode(engine: Engine) -> No
         for element in block["elements"]
     ]
     assert any("after RETR, in passive mode" in text for text in contexts), contexts
+
+
+def test_reply_names_the_codes_worth_reading_next(engine: Engine) -> None:
+    answer = engine.explain("Response: 425 Can't open data connection.")
+    blocks = render.render_answer(answer).blocks
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any("FTP 426" in text for text in contexts if "Worth reading next" in text), contexts

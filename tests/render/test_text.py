@@ -31,3 +31,9 @@ def test_text_answer_warns_about_an_exposed_password() -> None:
 
 def test_nothing_found_says_how_to_ask() -> None:
     assert render_text(engine().explain("lunch?")) == NOTHING_FOUND
+
+
+def test_text_answer_names_the_codes_worth_reading_next() -> None:
+    text = render_text(engine().explain("Response: 425 Can't open data connection."))
+    (line,) = [line for line in text.splitlines() if line.startswith("Worth reading next:")]
+    assert "FTP 426" in line

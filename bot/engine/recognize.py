@@ -32,6 +32,8 @@ ASKED_FUZZY_CUTOFF = 80.0
 # Wordings shorter than this must appear exactly; up to three words, only a typo is forgiven.
 SHORT_PHRASE_CHARS = 12
 SHORT_FUZZY_CUTOFF = 92.0
+# A fuzzy match with one of its anchor words absent from the line must score this much.
+MISSING_WORD_CUTOFF = 93.0
 # At most this many free-standing numbers are weighed as possible codes.
 MAX_NUMBERS = 2_000
 
@@ -188,9 +190,12 @@ _ERROR_WORD_AFTER = re.compile(
 )
 _REPORT_VERB_BEFORE = re.compile(
     r"\b(?:get|gets|got|getting|receiv\w*|return\w*|gives?|giving|throws?|shows?|says|is|"
-    r"said|with|an?|the|fails?|failed|failing|hit|hitting|see|seeing|saw)\W{1,3}$",
+    r"said|with|an?|the|fails?|failed|failing|hit|hitting|see|seeing|saw)\W{1,3}$|"
+    r"\b(?:ftp|sftp|https?|nginx|apache|iis|cloudflare|webdav|winsock|socket)[\s:]{1,3}$",
     _I,
 )
+# "450 File is being written": a reply's text, not a count of files.
+_REPLY_SENTENCE = re.compile(r"\s*[A-Z][a-z]+\s+[a-z]")
 _NOISE_AFTER = re.compile(
     r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
     r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
@@ -217,7 +222,8 @@ _DEFINITION = re.compile(
 # Cheap substring checks that a text can match the patterns above at all.
 _RESOLVED_WORDS = (
     "fyi", "for anyone", "turned out", "root cause", "fixed", "solved", "resolved", "nit:",
-    "lgtm", "changelog", "release note", "what's new",
+    "lgtm", "changelog", "release note", "what's new", "releas", "gone", "no longer", "this pr",
+    "it was",
 )  # fmt: skip
 _DEFINITION_WORDS = (
     "mean", "oznacza", "znaczy", "signif", "bedeutet", "betekent", "означает", "anlam",
@@ -229,7 +235,9 @@ _COPULA_AFTER_CODE = re.compile(
 _DISCUSSION = re.compile(
     r"\bif you\b|\bwould\b|\byou'?d\b|"
     r"\bshould\b[^.?!\n]{0,40}\b(?:be|return|send|respond|answer|give|get|use|treat|map)\b|"
-    r"\bmeans\b|\binstead of\b|\btreat\b[^.\n]{0,40}\bas\b|\bI agree\b|#define\b|\bfor example\b|"
+    r"\bmeans\b|\binstead of\b|\bwhether\b|\bdifference between\b|\bfix(?:es|ed)\b|"
+    r"\bmaps?\b[^.\n]{0,60}\bto\b|\btreat\b[^.\n]{0,40}\bas\b|\bI agree\b|#define\b|"
+    r"\bfor example\b|"
     r"\be\.g\.|\bstartswith\(|\bresp(?:onse)?\.status|\bstatus_code\s*==",
     _I,
 )
@@ -237,7 +245,9 @@ _DISCUSSION = re.compile(
 _RESOLVED = re.compile(
     r"\bfyi\b|\bfor anyone (?:searching|reading|finding|hitting|landing)|\bturned out\b|"
     r"\broot cause (?:was|is)\b|\b(?:fixed|solved|resolved) (?:it |this )?by\b|^\s*nit:|"
-    r"\blgtm\b|\bchangelog\b|\brelease notes?\b|\bwhat's new\b",
+    r"\blgtm\b|\bchangelog\b|\brelease notes?\b|\bwhat's new\b|\breleased?\s+v?\d+\.\d|"
+    r"\b(?:is|are) (?:gone|fixed|solved|resolved)\b|\bno longer\b|\bthis pr\b|"
+    r"\bit was (?:the|a|an|our|my)\b",
     _I | re.M,
 )
 # Error words in any language: a bare code in a message that speaks of an error is likelier one.
@@ -593,7 +603,9 @@ class Recognizer:
         line_end = _line_end(text, end)
         before = text[max(line_start, start - 40) : start]
         after = text[end : min(line_end, end + 40)]
-        if _NOISE_AFTER.match(after) or _NOISE_BEFORE.search(before):
+        noise_after = _NOISE_AFTER.match(after) and not _REPLY_SENTENCE.match(after)
+        bracketed_id = before.endswith("[") and after.startswith("]")
+        if noise_after or bracketed_id or _NOISE_BEFORE.search(before):
             return 0.0
         if asked:
             return 0.9
@@ -744,7 +756,10 @@ class Recognizer:
             span = (start, start + len(line))
             hits = self._phrase_hits(norm, cutoff)
             for phrase, score in hits:
-                if any(phrase.norm in other.norm and phrase is not other for other, _ in hits):
+                if any(
+                    phrase.norm in other.norm and phrase is not other and other_score >= 97
+                    for other, other_score in hits
+                ):
                     continue  # a longer wording found on the same line says it more precisely
                 words = len(phrase.norm.split())
                 confidence = 0.55 + 0.05 * min(words, 7) - (100 - score) / 100
@@ -760,6 +775,7 @@ class Recognizer:
         candidates = {p for key in keys for p in self._postings.get(key, ())}
         padded = f" {norm} "
         fuzzy: list[_Phrase] = []
+        floors: list[float] = []
         for position in sorted(candidates):
             if len(self._anchors[position] & keys) < self._anchors_needed[position]:
                 continue
@@ -769,13 +785,16 @@ class Recognizer:
                     hits.append((phrase, 100.0))
             elif len(norm) >= len(phrase.norm) - 4 and phrase.numbers <= tokens:
                 fuzzy.append(phrase)
+                # A word missing altogether (not mistyped) must be made up for by the rest.
+                complete = self._anchors[position] <= keys
+                floors.append(phrase.floor if complete else max(phrase.floor, MISSING_WORD_CUTOFF))
         if fuzzy:
-            hits += self._fuzzy_hits(norm, fuzzy, cutoff)
+            hits += self._fuzzy_hits(norm, fuzzy, floors, cutoff)
         return hits
 
     @staticmethod
     def _fuzzy_hits(
-        norm: str, phrases: list[_Phrase], cutoff: float
+        norm: str, phrases: list[_Phrase], floors: list[float], cutoff: float
     ) -> list[tuple[_Phrase, float]]:
         """Score all candidates in one call; a short line holding every word of a wording, with
         a host name or path in between, counts as well."""
@@ -789,7 +808,7 @@ class Recognizer:
         hits = [
             (phrases[index], float(score))
             for index, score in scored.items()
-            if score >= phrases[index].floor
+            if score >= floors[index]
         ]
         rest = [
             index
@@ -975,6 +994,8 @@ def _reply_positioned(prefix: str, following: str) -> bool:
     """A number where a reply code stands in a log line: at the start, after a marker or time."""
     if following and not _REPLY_TEXT.match(following):
         return False
+    if prefix.rstrip(" \t")[-1:] in ("'", '"', "`"):
+        return True  # a quoted reply: "`550 Directory not empty`"
     stripped = prefix.rstrip(" \t'\"`")
     if not stripped:
         return True
@@ -1010,20 +1031,24 @@ def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
-    """One finding per entry: the surest mention, counting how often it was seen."""
+    """One finding per entry: the surest mention, counting how often it was seen. A number and
+    a wording that agree ("Error code: 18" and "Directory not empty") are independent evidence
+    and count for more than the same one seen twice."""
     best: dict[tuple[str, str], Finding] = {}
     counts: dict[tuple[str, str], int] = defaultdict(int)
+    kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
     first: dict[tuple[str, str], tuple[int, int]] = {}
     for finding in findings:
         key = finding.entry.key
         counts[key] += 1
+        kinds[key].add("number" if finding.kind in ("code", "errno") else "wording")
         if key not in first or finding.span[0] < first[key][0]:
             first[key] = finding.span
         if key not in best or finding.confidence > best[key].confidence:
             best[key] = finding
     merged = []
     for key, finding in best.items():
-        bonus = 0.05 if counts[key] > 1 else 0.0
+        bonus = 0.1 if len(kinds[key]) > 1 else 0.05 if counts[key] > 1 else 0.0
         merged.append(
             replace(
                 finding,

@@ -288,3 +288,39 @@ def test_w3c_log_status_column_is_read_with_its_protocol() -> None:
     assert answer.decisive is not None
     assert answer.decisive.key == ("ftp", "530")
     assert answer.reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Released 2.7.0: fixes the 425 on EPSV with some servers.",
+        "This PR maps SSH_FX_NO_SUCH_PATH (10) to FileNotFoundError.",
+        "Update: it was the antivirus. The ECONNRESET is gone now.",
+        "Could you check whether it is the 550 from the server or a local error?",
+        "What's the difference between 421 and 530 for a full server?",
+    ],
+)
+def test_release_notes_fixes_and_questions_about_codes_get_no_automatic_reply(text: str) -> None:
+    assert not explain(text).reply, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the server answers `550 Directory not empty` when I delete", ("ftp", "550")),
+        ("RETR fails with `450 File is being written by another process`", ("ftp", "450")),
+        ("Directory not empty.\nError code: 18\nError message from server: not empty",
+         ("sftp", "18")),
+        ("Error: Permission denied\n  at SFTP._transform (node_modules/ssh2/lib/sftp.js:1)",
+         ("sftp", "3")),
+    ],
+)  # fmt: skip
+def test_the_code_a_server_sent_outweighs_a_wording_of_another_code(
+    text: str, expected: tuple[str, str]
+) -> None:
+    assert decisive_key(text) == expected, text
+
+
+def test_a_process_id_in_brackets_is_not_a_code() -> None:
+    log = "Jun 10 09:14:22 sftp01 internal-sftp[10061]: session opened for local user deploy"
+    assert not explain(log).reply

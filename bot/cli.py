@@ -228,8 +228,12 @@ def _kb_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import evaluate_file
+    from bot.evaluation import CorpusError, evaluate_file
 
-    report = evaluate_file(_engine(settings), args.corpus)
+    try:
+        report = evaluate_file(_engine(settings), args.corpus)
+    except CorpusError as error:
+        print(f"errdesk: {error}", file=sys.stderr)
+        return 2
     print(report.render(max_misses=args.misses))
     return 0

@@ -78,9 +78,28 @@ class Report:
         return "\n".join(lines)
 
 
+class CorpusError(ValueError):
+    """A labelled corpus cannot be read; the message names the file and the line."""
+
+
 def load_cases(path: str | Path) -> list[Case]:
-    with open(path, encoding="utf-8") as stream:
-        return [Case.from_json(json.loads(line)) for line in stream if line.strip()]
+    try:
+        with open(path, encoding="utf-8") as stream:
+            lines = list(stream)
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot be read ({error.strerror})") from error
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            cases.append(Case.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise CorpusError(
+                f"{path}: line {number}: expected an object with text, expect_reply and "
+                f"target ({type(error).__name__}: {error})"
+            ) from error
+    return cases
 
 
 def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:

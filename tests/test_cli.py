@@ -171,3 +171,15 @@ def test_eval_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "decisive accuracy:" in out
     assert "false replies (negatives):" in out
+
+
+def test_eval_of_a_missing_corpus_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "/nonexistent/corpus.jsonl"]) == 2
+    assert capsys.readouterr().err.startswith("errdesk: /nonexistent/corpus.jsonl: cannot be read")
+
+
+def test_eval_names_the_malformed_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text('{"text": "x", "expect_reply": false, "target": null}\n{"text": 1}\n')
+    assert main(["eval", str(corpus)]) == 2
+    assert f"{corpus}: line 2: expected an object" in capsys.readouterr().err

@@ -184,7 +184,7 @@ class Engine:
             not asked
             and entry.is_failure
             and decisive.confidence >= REPLY_THRESHOLD
-            and not self.recognizer.discussed(text, decisive)
+            and not self.recognizer.discussed(text, decisive, findings)
         )
         return Answer(
             query=text,

@@ -324,3 +324,25 @@ def test_the_code_a_server_sent_outweighs_a_wording_of_another_code(
 def test_a_process_id_in_brackets_is_not_a_code() -> None:
     log = "Jun 10 09:14:22 sftp01 internal-sftp[10061]: session opened for local user deploy"
     assert not explain(log).reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Update for whoever hits this: the read ECONNRESET failures stopped after the upgrade.",
+        "attempt 1/3 failed: read ECONNRESET\nattempt 2/3 ok",
+        "ECONNREFUSED is 111 on Linux and 61 on macOS, and WSAECONNREFUSED 10061 on Windows.",
+        "retry:\n  on_status: [429, 502, 503, 504]\n  on_errno: [ECONNRESET, ETIMEDOUT]",
+        "- handle SSH_FX_OP_UNSUPPORTED from old servers\n- prefer EPSV over PASV",
+        "[Resolved] Elevated 503 responses on uploads: back to baseline since 14:10.",
+        "Do we really want to auto-retry on 550? I'd only retry 421 and 450.",
+        "| SSH_FX_NO_SUCH_FILE | 2 |\n| SSH_FX_PERMISSION_DENIED | 3 |\n"
+        "| SSH_FX_FAILURE | 4 |\n| SSH_FX_OP_UNSUPPORTED | 8 |",
+    ],
+)
+def test_resolutions_configs_changelogs_and_references_get_no_automatic_reply(text: str) -> None:
+    assert not explain(text).reply, text
+
+
+def test_a_header_length_is_not_a_socket_error() -> None:
+    assert not explain("HTTP/2 200\ncontent-length: 10053\ncontent-type: text/html").reply

@@ -165,16 +165,19 @@ def test_unreachable_redis_falls_back_to_memory_quickly_and_logs_once(
     assert "unreachable" in messages[0]
 
 
+def outage_store(url: str, clock: FakeClock) -> RedisStore:
+    """A store on a Redis the test will kill: no client retries, Redis retried every 5 s."""
+    return RedisStore(
+        redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0)), retry_seconds=5, clock=clock
+    )
+
+
 def test_recovers_when_redis_comes_back_and_remembers_what_it_saw_meanwhile(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     clock = FakeClock()
     with own_redis() as server:
-        store = RedisStore(
-            redis.Redis.from_url(server.url, retry=Retry(NoBackoff(), 0)),
-            retry_seconds=5,
-            clock=clock,
-        )
+        store = outage_store(server.url, clock)
         assert store.first_time("before", 60)
         server.kill()
         with caplog.at_level(logging.WARNING, logger="bot.state"):
@@ -210,11 +213,7 @@ def test_a_forgotten_mark_can_be_taken_again(store: StateStore) -> None:
 def test_forgetting_reaches_marks_made_in_memory_during_an_outage() -> None:
     clock = FakeClock()
     with own_redis() as server:
-        store = RedisStore(
-            redis.Redis.from_url(server.url, retry=Retry(NoBackoff(), 0)),
-            retry_seconds=5,
-            clock=clock,
-        )
+        store = outage_store(server.url, clock)
         server.kill()
         assert store.first_time("during", 60)
         store.forget("during")

@@ -131,8 +131,8 @@ def test_help_outside_a_thread_says_how_to_ask(bot: Bot) -> None:
     assert "could not find" not in post.text
 
 
-def test_help_in_a_thread_explains_the_first_message(bot: Bot) -> None:
-    root = "1700000100.000200"
+def thread_about_530(bot: Bot, root: str) -> None:
+    """A thread in C0OTHER01 whose first message reports an FTP 530."""
     first = {
         "type": "message",
         "user": "U0HUMAN02",
@@ -140,6 +140,11 @@ def test_help_in_a_thread_explains_the_first_message(bot: Bot) -> None:
         "text": "Error: 530 Login incorrect.",
     }
     bot.fake.add_thread("C0OTHER01", root, [first])
+
+
+def test_help_in_a_thread_explains_the_first_message(bot: Bot) -> None:
+    root = "1700000100.000200"
+    thread_about_530(bot, root)
     mention(bot, mention_event("help", thread_ts=root))
     (post,) = bot.fake.posts()
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 530")
@@ -148,13 +153,7 @@ def test_help_in_a_thread_explains_the_first_message(bot: Bot) -> None:
 
 def test_an_error_in_the_mention_itself_comes_before_the_thread(bot: Bot) -> None:
     root = "1700000100.000300"
-    first = {
-        "type": "message",
-        "user": "U0HUMAN02",
-        "ts": root,
-        "text": "Error: 530 Login incorrect.",
-    }
-    bot.fake.add_thread("C0OTHER01", root, [first])
+    thread_about_530(bot, root)
     mention(bot, mention_event("and now: 425 Can't open data connection", thread_ts=root))
     (post,) = bot.fake.posts()
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")

@@ -14,9 +14,28 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-PROTOCOLS = ("ftp", "sftp", "http", "winsock")
+PROTOCOLS = ("ftp", "sftp", "http", "winsock", "ssh", "tls", "curl", "wininet", "windows")
 VERDICTS = ("info", "you", "admin", "isp")
-CODE_PATTERN = re.compile(r"^-?\d{1,5}$")
+# Decimal codes as users see them ("425", "-1", "12029"), or a Windows HRESULT in hex ("0x80090325").
+CODE_PATTERN = re.compile(r"^(?:-?\d{1,5}|0x[0-9A-F]{8})$")
+# What triage can tell about a failure, besides the command it answers (an upper-case verb).
+SITUATIONS = frozenset(
+    {
+        "passive",  # the transfer ran in passive mode (PASV/EPSV)
+        "active",  # the transfer ran in active mode (PORT/EPRT)
+        "tls",  # the session used TLS (AUTH TLS, FTPS, implicit TLS)
+        "data",  # the failure is on the data connection (a listing or a transfer)
+        "control",  # the failure is on the control connection (login, commands)
+        "before-login",  # no login had succeeded yet
+        "after-login",  # a login had succeeded before the failure
+        "private-address",  # the 227/229 reply announced a private or loopback address
+        "connect-timeout",  # the time-out happened while connecting
+        "read-timeout",  # the time-out happened while waiting for data on an open connection
+        "works-elsewhere",  # the message says it works from another network, machine or client
+        "works-for-others",  # the message says it works for everyone else
+    }
+)
+_COMMAND_WORD = re.compile(r"^[A-Z]{3,9}$")
 KNOWN_FIELDS = frozenset(
     {
         "protocol",
@@ -32,19 +51,43 @@ KNOWN_FIELDS = frozenset(
         "errno",
     }
 )
+CONTEXT_FIELDS = frozenset({"when", "wording", "advice", "steps", "verdict", "because"})
 
 
 @dataclass(frozen=True)
 class ContextAdvice:
-    """Advice that applies when the failed command or the transfer mode matches."""
+    """A situation an expert tells apart: its own first steps and, where the fixer changes,
+    its own verdict and the reason shown under it.
+
+    It applies when every `when` (commands and situations) was seen and, if `wording` is
+    given, the message holds one of those wordings (the server's own text: "OOPS").
+    """
 
     when: tuple[str, ...]
     advice: str
+    wording: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    verdict: str | None = None
+    because: str | None = None
 
     @cached_property
     def keys(self) -> frozenset[str]:
-        """The commands and modes in upper case: they compare without regard to case."""
+        """The commands and situations in upper case: they compare without regard to case."""
         return frozenset(token.upper() for token in self.when)
+
+    @cached_property
+    def folded_wording(self) -> tuple[str, ...]:
+        return tuple(item.casefold() for item in self.wording)
+
+    def applies(self, cues: Iterable[str], folded_text: str) -> bool:
+        """Every condition holds: all `when` among the cues, one `wording` in the text."""
+        if not self.keys <= {cue.upper() for cue in cues}:
+            return False
+        return not self.wording or any(item in folded_text for item in self.folded_wording)
+
+    @property
+    def own_steps(self) -> tuple[str, ...]:
+        return (self.advice, *self.steps)
 
 
 @dataclass(frozen=True)
@@ -88,6 +131,13 @@ class Entry:
         """Context advice whose `when` matches a cue (a command or a mode), in file order."""
         wanted = {cue.upper() for cue in cues}
         return tuple(item.advice for item in self.context if wanted.intersection(item.keys))
+
+    def cases_for(self, cues: Iterable[str], text: str) -> tuple[ContextAdvice, ...]:
+        """Context cases whose every condition holds, the most specific first."""
+        cue_list = list(cues)
+        folded = text.casefold()
+        matched = [item for item in self.context if item.applies(cue_list, folded)]
+        return tuple(sorted(matched, key=lambda item: -(len(item.keys) + bool(item.wording))))
 
 
 @dataclass(frozen=True)
@@ -158,7 +208,7 @@ class KnowledgeBase:
 
 
 def _sort_key(entry: Entry) -> tuple[int, int]:
-    return (PROTOCOLS.index(entry.protocol), int(entry.code))
+    return (PROTOCOLS.index(entry.protocol), int(entry.code, 0))
 
 
 def bundled_dir() -> Path:
@@ -291,7 +341,11 @@ def _parse_entry(raw: Any, file: str, label: str) -> tuple[Entry | None, list[Pr
     if raw_code is None:
         fields.fail("code", "is missing")
     elif not CODE_PATTERN.match(code):
-        fields.fail("code", f"'{raw_code}' is not a code (digits, optionally a leading minus)")
+        fields.fail(
+            "code",
+            f"'{raw_code}' is not a code (digits, optionally a leading minus, "
+            "or an HRESULT as 0x and eight upper-case hex digits)",
+        )
     title = fields.text("title")
     meaning = fields.text("meaning")
     verdict = fields.text("verdict")
@@ -331,22 +385,63 @@ def _parse_context(value: Any, fields: _Fields) -> tuple[ContextAdvice, ...]:
         return ()
     items = []
     for position, item in enumerate(value, start=1):
-        where = f"context[{position}]"
-        if not isinstance(item, dict):
-            fields.fail(where, "must be a table with 'when' and 'advice'")
-            continue
-        when = item.get("when")
-        if isinstance(when, str):
-            when = [when]
-        advice = item.get("advice")
-        if not isinstance(when, list) or not when or not all(isinstance(w, str) for w in when):
-            fields.fail(f"{where}.when", "must be a command or mode, or a list of them")
-            continue
-        if not isinstance(advice, str) or not advice.strip():
-            fields.fail(f"{where}.advice", "must be a non-empty string")
-            continue
-        items.append(ContextAdvice(tuple(w.strip() for w in when), " ".join(advice.split())))
+        case = _parse_case(item, f"context[{position}]", fields)
+        if case is not None:
+            items.append(case)
     return tuple(items)
+
+
+def _parse_case(item: Any, where: str, fields: _Fields) -> ContextAdvice | None:
+    """One context case, every problem of it reported, or None when it has any."""
+    if not isinstance(item, dict):
+        fields.fail(where, "must be a table with 'when' (or 'wording') and 'advice'")
+        return None
+    before = len(fields.problems)
+    for unknown in sorted(set(item) - CONTEXT_FIELDS):
+        fields.fail(f"{where}.{unknown}", "is not a known field")
+    when = _case_texts(item, "when", where, fields)
+    wording = _case_texts(item, "wording", where, fields)
+    if not when and not wording and "when" not in item and "wording" not in item:
+        fields.fail(f"{where}.when", "a case needs 'when' or 'wording' (or both)")
+    for token in when:
+        if token.lower() not in SITUATIONS and not _COMMAND_WORD.match(token):
+            fields.fail(
+                f"{where}.when",
+                f"'{token}' is neither a command (upper case) nor one of "
+                f"{', '.join(sorted(SITUATIONS))}",
+            )
+    advice = item.get("advice")
+    if not isinstance(advice, str) or not advice.strip():
+        fields.fail(f"{where}.advice", "must be a non-empty string")
+    steps = _case_texts(item, "steps", where, fields)
+    verdict = item.get("verdict")
+    because = item.get("because")
+    if verdict is not None and verdict not in VERDICTS:
+        fields.fail(f"{where}.verdict", f"'{verdict}' is not one of {', '.join(VERDICTS)}")
+    if verdict is not None and (not isinstance(because, str) or not because.strip()):
+        fields.fail(f"{where}.because", "is required with a verdict: say what decided it")
+    if because is not None and verdict is None:
+        fields.fail(f"{where}.because", "goes with a verdict")
+    if len(fields.problems) > before:
+        return None
+    return ContextAdvice(
+        when=when,
+        advice=" ".join(str(advice).split()),
+        wording=wording,
+        steps=steps,
+        verdict=verdict,
+        because=" ".join(because.split()) if isinstance(because, str) else None,
+    )
+
+
+def _case_texts(item: dict[str, Any], name: str, where: str, fields: _Fields) -> tuple[str, ...]:
+    value = item.get(name, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        fields.fail(f"{where}.{name}", "must be a string or a list of non-empty strings")
+        return ()
+    return tuple(" ".join(v.split()) for v in value)
 
 
 def _parse_errno(value: Any, fields: _Fields) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Log triage: throughput and peak memory of Engine.explain on long pasted client logs.
 
 A log is explained whole, the way a pasted or uploaded log reaches the engine. The engine
-bounds its work: `prepare` keeps the head and tail of a text longer than MAX_SCAN_CHARS, and
-(where present) `logs.focus` hands recognition only the lines that can matter. So the table
+bounds its work: `source.read` keeps the head and tail of a text longer than MAX_SCAN_CHARS, and
+(where present) `source.focus` hands recognition only the lines that can matter. So the table
 gives throughput over the input and over what the engine reads at all, and says how much of
 each log recognition saw; MB/s over an input larger than what is read flatters the engine.
 Time and memory are measured in separate runs: tracemalloc slows Python down severalfold.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from benchmarks.common import Row, duration, judged, median, ratio, safe_ratio, size
 from benchmarks.logs import GeneratedLog, generate_log
-from bot.engine import Engine, load_knowledge, recognize
-from bot.engine import logs as engine_logs
+from bot.engine import Engine, load_knowledge
+from bot.engine.source import read, read_message
 
 PART = "triage"
 SIZES = (1_000, 10_000, 100_000)
@@ -42,8 +42,8 @@ class Measured:
 
 
 def stages(text: str) -> tuple[int, int]:
-    """Characters the engine reads (after `prepare`) and hands to recognition (after `focus`)."""
-    return len(recognize.prepare(text)), len(engine_logs.read_message(text).text)
+    """Characters the engine reads (`source.read`) and hands to recognition (`source.focus`)."""
+    return len(read(text).text), len(read_message(text).text)
 
 
 def measure(engine: Engine, log: GeneratedLog, repeats: int) -> Measured:

@@ -10,6 +10,7 @@ from bot.engine.knowledge import (
     read_entries,
 )
 from bot.engine.recognize import Finding
+from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
 __all__ = [
     "USAGE_WORDS",
@@ -22,6 +23,8 @@ __all__ = [
     "KnowledgeError",
     "Problem",
     "Question",
+    "Vocabulary",
     "load_knowledge",
+    "load_vocabulary",
     "read_entries",
 ]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine import decide
 from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
-from bot.engine.logs import FailureContext, exposed_secrets, read_message, triage
 from bot.engine.recognize import Finding, Recognizer
-from bot.engine.source import Source
+from bot.engine.recognize.cues import read_cues
+from bot.engine.source import Source, read_message
+from bot.engine.triage import FailureContext, exposed_secrets, triage
+from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
 # Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
 REPLY_THRESHOLD = 0.6
@@ -111,14 +114,21 @@ _DIRECT_QUERY = re.compile(
 class Engine:
     """The one entry point every way in uses: Slack listeners, the console and the CLI."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary | None = None) -> None:
         self.kb = kb
-        self.recognizer = Recognizer(kb)
+        self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
+        self.recognizer = Recognizer(kb, self.vocabulary)
 
     def explain(self, text: str) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""
+        return self._pipeline(text, asked=False)
+
+    def _pipeline(self, text: str, asked: bool) -> Answer:
+        """read -> triage -> recognize -> decide -> answer; no stage calls back."""
         source = read_message(text)
-        return self._answer(source, self.recognizer.recognize(source.text), asked=False)
+        cues = read_cues(source.text, triage(source.text), self.vocabulary)
+        findings = self.recognizer.recognize(source.text, cues, asked)
+        return self._answer(source, findings, asked)
 
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
@@ -131,8 +141,10 @@ class Engine:
             if entry is not None:
                 finding = Finding(entry, 1.0, (0, len(text)), "lookup", text.strip(), (entry,))
                 return self._answer(source, [finding], asked=True)
-        findings = self.recognizer.recognize(text, asked=True) or self.recognizer.search(text)
-        return self._answer(source, findings, asked=True)
+        answer = self._pipeline(query, asked=True)
+        if answer.findings:
+            return answer
+        return self._answer(source, self.recognizer.search(text), asked=True)
 
     def ask(self, text: str, *, loose: bool = True) -> Question:
         """The one reading of an explicit question, shared by every way in: "help" asks how
@@ -171,11 +183,8 @@ class Engine:
         text = source.text
         if not findings:
             return Answer(query=text, source=source, secrets=exposed_secrets(text))
-        # Triage only a text that holds an error: the context of each finding, and secrets.
-        context = triage(text)
-        findings = [replace(f, failure=context.at(f.span[0])) for f in findings]
-        secrets = context.secrets
-        decisive = self.recognizer.decisive(findings, text)
+        secrets = exposed_secrets(text)
+        decisive = decide.decisive(findings, text)
         if decisive is None:
             return Answer(query=text, source=source, findings=tuple(findings), secrets=secrets)
         entry = decisive.entry
@@ -184,7 +193,7 @@ class Engine:
             not asked
             and entry.is_failure
             and decisive.confidence >= REPLY_THRESHOLD
-            and not self.recognizer.discussed(text, decisive, findings)
+            and not decide.discussed(text, decisive, findings)
         )
         return Answer(
             query=text,

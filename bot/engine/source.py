@@ -101,3 +101,96 @@ def keep(source: Source, ranges: list[tuple[int, int]]) -> Source:
         pieces.append(source.text[start:end])
         written += end - start + 1
     return source.edited("\n".join(pieces), tuple(segments))
+
+
+# Texts longer than this are cut down to the lines that can matter before recognition.
+FOCUS_ABOVE = 16_384
+FOCUS_HEAD_CHARS = 1_024
+FOCUS_TAIL_CHARS = 4_096
+FOCUS_CONTEXT_LINES = 3
+FOCUS_MAX_HITS = 500
+# Words of lines that can hold a failure (looked for with str.find, far faster than a regex).
+# Failures in server replies are caught by their 4xx/5xx code; these catch client-side ones.
+_FAILURE_WORDS = (
+    "error", "fail", "denied", "refused", "reset", "timed out", "no such", "not found", "abort",
+    "closed", "exceed", "quota", "unreach", "exception", "errno", "wsa", "_fx_", "econn",
+    "etimedout", "enotfound", "eai_", "错误", "失败",
+)  # fmt: skip
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# A plain three-digit run is found at C speed; the few that touch other digits are dropped after.
+_THREE_DIGITS = re.compile(r"[45]\d\d")
+
+
+def read_message(text: str) -> Source:
+    """A message as the engine reads it: `read`, and a long log focused on what can matter."""
+    source = read(text)
+    ranges = focus(source.text)
+    return keep(source, ranges) if ranges else source
+
+
+def focus(text: str) -> list[tuple[int, int]] | None:
+    """The ranges of a long log worth reading: its head, its tail, and every line that can hold
+    a failure with the few lines before it (the command a reply answers); None for a text short
+    enough to read whole. Finding those lines is a handful of C-speed scans, so the slower
+    recognition that follows sees a bounded text."""
+    if len(text) <= FOCUS_ABOVE:
+        return None
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few letters lower-case to two characters
+        lowered = text.translate(_ASCII_LOWER)
+    hits = [
+        m.start()
+        for m in _THREE_DIGITS.finditer(text)
+        if not _touches_digit(text, m.start() - 1, -1) and not _touches_digit(text, m.end(), 1)
+    ]
+    for word in _FAILURE_WORDS:
+        position = lowered.find(word)
+        while position != -1:
+            hits.append(position)
+            line_end = lowered.find("\n", position)  # one hit a line is enough
+            position = -1 if line_end == -1 else lowered.find(word, line_end + 1)
+    tail_start = max(0, len(text) - FOCUS_TAIL_CHARS)
+    ranges = [(0, _line_end(text, FOCUS_HEAD_CHARS))]
+    for hit in sorted(set(hits))[-FOCUS_MAX_HITS:]:
+        if hit < tail_start:
+            ranges.append((_lines_back(text, hit, FOCUS_CONTEXT_LINES), _line_end(text, hit)))
+    ranges.append((_lines_back(text, tail_start, 0), len(text)))
+    return _merged(ranges)
+
+
+def _touches_digit(text: str, position: int, step: int) -> bool:
+    """A digit or "." next to the number, or a thousands comma with a digit beyond it."""
+    if not 0 <= position < len(text):
+        return False
+    char = text[position]
+    if char.isdigit() or char == ".":
+        return True
+    beyond = position + step
+    return char == "," and 0 <= beyond < len(text) and text[beyond].isdigit()
+
+
+def _line_end(text: str, position: int, reach: int = 1_024) -> int:
+    """The end of the line at `position`, or `reach` characters on in an endless line."""
+    end = text.find("\n", position, position + reach)
+    return min(len(text), position + reach) if end == -1 else end
+
+
+def _lines_back(text: str, position: int, lines: int, reach: int = 4_096) -> int:
+    """The start of the line `lines` lines before `position`, looking back `reach` at most."""
+    low = max(0, position - reach)
+    start = position
+    for _ in range(lines + 1):
+        start = text.rfind("\n", low, start)
+        if start == -1:
+            return low
+    return start + 1
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged

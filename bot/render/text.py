@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.engine import Answer, Entry
-from bot.engine.logs import FailureContext
+from bot.engine.triage import FailureContext
 
 NOTHING_FOUND = (
     "I could not find an FTP, SFTP, HTTP or socket error in that. Paste the exact error line "

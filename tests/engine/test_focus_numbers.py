@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.logs import FOCUS_ABOVE, read_message
+from bot.engine.source import FOCUS_ABOVE, read_message
 
 
 def _sizes(count: int) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import recognize
-from bot.engine.recognize import MAX_PHRASE_LINES, _phrase_lines, prepare
-from bot.engine.source import MAX_SCAN_CHARS
+from bot.engine.recognize import phrases
+from bot.engine.recognize.phrases import MAX_PHRASE_LINES, _phrase_lines
+from bot.engine.source import MAX_SCAN_CHARS, read
 from tests.support import engine
 
 HOSTILE = {
@@ -33,21 +33,21 @@ def test_hostile_input_gets_an_answer_without_crashing(name: str) -> None:
 
 
 def test_scanned_text_is_bounded() -> None:
-    assert len(prepare(HOSTILE["a megabyte of digits"])) <= MAX_SCAN_CHARS + 1
+    assert len(read(HOSTILE["a megabyte of digits"]).text) <= MAX_SCAN_CHARS + 1
 
 
 def test_phrase_search_visits_a_bounded_number_of_lines() -> None:
-    text = prepare("\n".join(f"line {n} says hello" for n in range(100_000)))
+    text = read("\n".join(f"line {n} says hello" for n in range(100_000))).text
     assert len(_phrase_lines(text)) <= MAX_PHRASE_LINES
 
 
 def test_repeated_lines_are_searched_once() -> None:
-    text = prepare("Connection reset by peer\n" * 10_000)
+    text = read("Connection reset by peer\n" * 10_000).text
     assert len(_phrase_lines(text)) == 1
 
 
 def test_a_long_line_is_searched_in_a_bounded_number_of_windows() -> None:
-    windows = _phrase_lines(prepare("error " * 40_000))
+    windows = _phrase_lines(read("error " * 40_000).text)
     assert len(windows) <= 20
 
 
@@ -65,9 +65,9 @@ def test_nul_bytes_do_not_hide_an_error() -> None:
 
 def test_fuzzy_matching_is_not_reached_for_lines_without_anchor_words(monkeypatch) -> None:
     calls = []
-    real = recognize.fuzz.partial_ratio
+    real = phrases.fuzz.partial_ratio
     monkeypatch.setattr(
-        recognize.fuzz, "partial_ratio", lambda *a, **k: calls.append(1) or real(*a, **k)
+        phrases.fuzz, "partial_ratio", lambda *a, **k: calls.append(1) or real(*a, **k)
     )
     engine().explain("\n".join(f"{n} {n * 7} {n * 13}" for n in range(5_000)))
     assert calls == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.logs import triage
+from bot.engine.triage import exposed_secrets, triage
 from tests.support import engine
 
 FILEZILLA_PASSIVE_TIMEOUT = """\
@@ -98,21 +98,21 @@ def test_ftplib_traceback_names_the_failed_call() -> None:
 
 
 def test_clear_text_password_is_flagged() -> None:
-    context = triage("USER deploy\n331 Password required\nPASS hunter2\n230 Logged in")
-    assert context.secrets == ("a clear-text password (PASS command)",)
+    secrets = exposed_secrets("USER deploy\n331 Password required\nPASS hunter2\n230 Logged in")
+    assert secrets == ("a clear-text password (PASS command)",)
 
 
 def test_masked_password_is_not_flagged() -> None:
-    assert triage("PASS ********\nPASS XXXX\nPASS ****").secrets == ()
+    assert exposed_secrets("PASS ********\nPASS XXXX\nPASS ****") == ()
 
 
 def test_password_in_url_is_flagged() -> None:
-    context = triage("curl ftp://deploy:s3cret@ftp.example.com/in/")
-    assert context.secrets == ("a password inside a URL (user:password@host)",)
+    secrets = exposed_secrets("curl ftp://deploy:s3cret@ftp.example.com/in/")
+    assert secrets == ("a password inside a URL (user:password@host)",)
 
 
 def test_slack_app_and_bot_tokens_are_flagged() -> None:
-    assert triage("SLACK_APP_TOKEN=xapp-1-A0123-4567-abcdef").secrets == ("a Slack token",)
+    assert exposed_secrets("SLACK_APP_TOKEN=xapp-1-A0123-4567-abcdef") == ("a Slack token",)
 
 
 def test_a_sequence_error_after_a_failure_is_not_the_decisive_one() -> None:

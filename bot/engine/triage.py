@@ -1,4 +1,4 @@
-"""Pasted client logs: which command failed, in which mode, over TLS or not, and exposed secrets.
+"""Triage: which command failed, in which mode, over TLS or not, in which situation; secrets.
 
 Recognition finds the errors; triage supplies what changes the advice for them. A 550 after
 STOR is a write refusal, after CWD a missing folder; a timeout after "227 Entering Passive
@@ -11,8 +11,6 @@ import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from bot.engine.source import Source, keep, read
 
 FTP_VERBS = [
     "ABOR",
@@ -149,112 +147,71 @@ _URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s
 _TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
 
 
-# Texts longer than this are cut down to the lines that can matter before recognition.
-FOCUS_ABOVE = 16_384
-FOCUS_HEAD_CHARS = 1_024
-FOCUS_TAIL_CHARS = 4_096
-FOCUS_CONTEXT_LINES = 3
-FOCUS_MAX_HITS = 500
-# Words of lines that can hold a failure (looked for with str.find, far faster than a regex).
-# Failures in server replies are caught by their 4xx/5xx code; these catch client-side ones.
-_FAILURE_WORDS = (
-    "error", "fail", "denied", "refused", "reset", "timed out", "no such", "not found", "abort",
-    "closed", "exceed", "quota", "unreach", "exception", "errno", "wsa", "_fx_", "econn",
-    "etimedout", "enotfound", "eai_", "错误", "失败",
-)  # fmt: skip
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-# A plain three-digit run is found at C speed; the few that touch other digits are dropped after.
-_THREE_DIGITS = re.compile(r"[45]\d\d")
-
-
-def read_message(text: str) -> Source:
-    """A message as the engine reads it: prepared (`source.read`), and a long log focused."""
-    source = read(text)
-    ranges = focus(source.text)
-    return keep(source, ranges) if ranges else source
-
-
-def focus(text: str) -> list[tuple[int, int]] | None:
-    """The ranges of a long log worth reading: its head, its tail, and every line that can hold
-    a failure with the few lines before it (the command a reply answers); None for a text short
-    enough to read whole. Finding those lines is a handful of C-speed scans, so the slower
-    recognition that follows sees a bounded text."""
-    if len(text) <= FOCUS_ABOVE:
-        return None
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a few letters lower-case to two characters
-        lowered = text.translate(_ASCII_LOWER)
-    hits = [
-        m.start()
-        for m in _THREE_DIGITS.finditer(text)
-        if not _touches_digit(text, m.start() - 1, -1) and not _touches_digit(text, m.end(), 1)
-    ]
-    for word in _FAILURE_WORDS:
-        position = lowered.find(word)
-        while position != -1:
-            hits.append(position)
-            line_end = lowered.find("\n", position)  # one hit a line is enough
-            position = -1 if line_end == -1 else lowered.find(word, line_end + 1)
-    tail_start = max(0, len(text) - FOCUS_TAIL_CHARS)
-    ranges = [(0, _line_end(text, FOCUS_HEAD_CHARS))]
-    for hit in sorted(set(hits))[-FOCUS_MAX_HITS:]:
-        if hit < tail_start:
-            ranges.append((_lines_back(text, hit, FOCUS_CONTEXT_LINES), _line_end(text, hit)))
-    ranges.append((_lines_back(text, tail_start, 0), len(text)))
-    return _merged(ranges)
-
-
-def _touches_digit(text: str, position: int, step: int) -> bool:
-    """A digit or "." next to the number, or a thousands comma with a digit beyond it."""
-    if not 0 <= position < len(text):
-        return False
-    char = text[position]
-    if char.isdigit() or char == ".":
-        return True
-    beyond = position + step
-    return char == "," and 0 <= beyond < len(text) and text[beyond].isdigit()
-
-
-def _line_end(text: str, position: int, reach: int = 1_024) -> int:
-    """The end of the line at `position`, or `reach` characters on in an endless line."""
-    end = text.find("\n", position, position + reach)
-    return min(len(text), position + reach) if end == -1 else end
-
-
-def _lines_back(text: str, position: int, lines: int, reach: int = 4_096) -> int:
-    """The start of the line `lines` lines before `position`, looking back `reach` at most."""
-    low = max(0, position - reach)
-    start = position
-    for _ in range(lines + 1):
-        start = text.rfind("\n", low, start)
-        if start == -1:
-            return low
-    return start + 1
-
-
-def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 @dataclass(frozen=True)
 class Event:
     offset: int
     verb: str
 
 
+# Commands whose reply comes after a data connection was needed: listings and transfers.
+DATA_COMMANDS = frozenset({"LIST", "MLSD", "NLST", "RETR", "STOR", "STOU", "APPE", "GET", "PUT"})
+# Commands of the control connection before or around login.
+LOGIN_COMMANDS = frozenset({"USER", "PASS", "ACCT", "AUTH", "PBSZ", "PROT"})
+
+_PASSIVE_REPLY = re.compile(
+    r"\b227\b[^(\n]{0,60}\((?P<a>\d{1,3}),(?P<b>\d{1,3}),\d{1,3},\d{1,3},\d{1,3},\d{1,3}\)"
+    r"|(?P<unroutable>passive reply with (?:an )?unroutable address)",
+    re.I,
+)
+_LOGGED_IN = re.compile(
+    r"^[^\n]{0,60}\b230\b|\blogged in\b|\blogin successful\b|\bauthenticated\b|"
+    r"\bauthentication (?:succeeded|successful)|\bAuthenticated to\b",
+    re.I | re.M,
+)
+_CONNECTING = re.compile(
+    r"\b220[ -]|\bconnecting to\b|\bresolving address\b|\bconnection established\b", re.I
+)
+_DATA_WORDS = re.compile(r"\bdata (?:connection|channel|socket)\b|FtpDataStream", re.I)
+_CONNECT_TIMEOUT = re.compile(
+    r"\bconnect(?:ion)? (?:attempt )?timed? ?out\b|\bconnecttimeout|\bconnect ETIMEDOUT\b|"
+    r"\btimed out (?:while |when )?connecting\b|\bconnection timed out\b[^\n]{0,40}\bconnect|"
+    r"\bfailed to connect\b[^\n]{0,80}\btimed? ?out|\bconnectex\b|\bConnection attempt failed\b|"
+    r"\bConnection timed out after \d+ milliseconds\b|\bconnect\(\) timed out",
+    re.I,
+)
+_READ_TIMEOUT = re.compile(
+    r"\bread timed? ?out\b|\bReadTimeout|\bread ETIMEDOUT\b|\bsocket\.timeout\b|"
+    r"\btimeout (?:on|during|while) (?:data )?(?:transfer|reading|receiving)\b|"
+    r"\bno data received\b|\bidle time-?out\b|\btimed out after \d+ \w+ with \d+ (?:out of|bytes)|"
+    r"\bOperation timed out after \d+ milliseconds with \d+|\brecv(?:\(\))? timed? ?out",
+    re.I,
+)
+_WORKS_ELSEWHERE = re.compile(
+    r"\bworks?(?:ing)?\b[^.\n]{0,30}\b(?:from|on|at|with|over|via|through)\s+(?:my\s+|a\s+|the\s+|an\s+)?"
+    r"(?:home|another|other|different|mobile|phone|hotspot|4g|5g|lte|vpn|office|laptop)\b|"
+    r"\b(?:from|on|at|with|over|via)\s+(?:my\s+|a\s+|the\s+|an\s+)?(?:home|another|other|different|"
+    r"mobile|phone|hotspot|vpn)\b[^.\n]{0,30}\b(?:it )?works?\b",
+    re.I,
+)
+_WORKS_FOR_OTHERS = re.compile(
+    r"\bworks? (?:fine |ok |well )?for (?:everyone|everybody|all|the rest|others|other users|"
+    r"my colleagues)|\b(?:other|all other) (?:users|people|colleagues|clients|customers) "
+    r"(?:can|are able to|have no)|\b(?:everyone|everybody) else (?:can|is able to|has no)\b|"
+    r"\bonly (?:me|my account|for me|my user)\b|\bonly one (?:user|account)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class FailureContext:
-    """What surrounds one failure: the command it answers, the transfer mode, TLS."""
+    """What surrounds one failure: the command it answers, the transfer mode, TLS, and the
+    situations an expert tells apart (data or control connection, before or after login, a
+    private address in the passive reply, which time-out, what the person says works)."""
 
     command: str | None = None
     mode: str | None = None
     tls: bool = False
+    situations: frozenset[str] = frozenset()
 
     @property
     def probe(self) -> bool:
@@ -267,21 +224,32 @@ class FailureContext:
             cues.append(self.mode)
         if self.tls:
             cues.append("tls")
+        cues.extend(sorted(self.situations))
         return cues
 
     def to_dict(self) -> dict[str, Any]:
-        return {"command": self.command, "mode": self.mode, "tls": self.tls}
+        return {
+            "command": self.command,
+            "mode": self.mode,
+            "tls": self.tls,
+            "situations": sorted(self.situations),
+        }
 
 
 @dataclass(frozen=True)
-class LogContext:
+class Triage:
     """Everything triage saw in a text, addressable by the offset of a failure."""
 
     events: tuple[Event, ...] = ()
     passive_offsets: tuple[int, ...] = ()
     active_offsets: tuple[int, ...] = ()
     tls: bool = False
-    secrets: tuple[str, ...] = ()
+    private_passive_offsets: tuple[int, ...] = ()
+    login_offsets: tuple[int, ...] = ()
+    connecting_offsets: tuple[int, ...] = ()
+    data_word_offsets: tuple[int, ...] = ()
+    # Situations the message states once for all its failures.
+    message_situations: frozenset[str] = frozenset()
 
     def at(self, offset: int) -> FailureContext:
         """The context of a failure found at `offset`: the last command and mode before it."""
@@ -292,10 +260,20 @@ class LogContext:
         mode = None
         if last_passive is not None or last_active is not None:
             mode = "passive" if (last_passive or -1) >= (last_active or -1) else "active"
+        situations = set(self.message_situations)
+        if _last_before(self.private_passive_offsets, offset) is not None:
+            situations.add("private-address")
+        if _last_before(self.login_offsets, offset) is not None:
+            situations.add("after-login")
+        elif command in LOGIN_COMMANDS or _last_before(self.connecting_offsets, offset) is not None:
+            situations.add("before-login")
+        near_data_words = any(abs(o - offset) < 200 for o in self.data_word_offsets)
+        if command in DATA_COMMANDS or near_data_words:
+            situations.add("data")
+        elif command is not None:
+            situations.add("control")
         return FailureContext(
-            command=command,
-            mode=mode,
-            tls=self.tls,
+            command=command, mode=mode, tls=self.tls, situations=frozenset(situations)
         )
 
 
@@ -304,7 +282,18 @@ def _last_before(offsets: tuple[int, ...], offset: int) -> int | None:
     return offsets[index - 1] if index else None
 
 
-def triage(text: str) -> LogContext:
+def _private(first: int, second: int) -> bool:
+    """An address a client elsewhere cannot reach: RFC 1918, loopback, link-local, CGNAT."""
+    return (
+        first in (10, 127)
+        or (first == 172 and 16 <= second <= 31)
+        or (first == 192 and second == 168)
+        or (first == 169 and second == 254)
+        or (first == 100 and 64 <= second <= 127)
+    )
+
+
+def triage(text: str) -> Triage:
     events = [
         Event(m.start("verb"), m["verb"].upper())
         for pattern in (_COMMAND, _TYPED_COMMAND)
@@ -321,12 +310,30 @@ def triage(text: str) -> LogContext:
             if verb:
                 events.append(Event(match.start(), verb))
     events.sort(key=lambda event: event.offset)
-    return LogContext(
+    private = tuple(
+        m.start()
+        for m in _PASSIVE_REPLY.finditer(text)
+        if m["unroutable"] or _private(int(m["a"]), int(m["b"]))
+    )
+    situations = set()
+    if _CONNECT_TIMEOUT.search(text):
+        situations.add("connect-timeout")
+    if _READ_TIMEOUT.search(text):
+        situations.add("read-timeout")
+    if _WORKS_ELSEWHERE.search(text):
+        situations.add("works-elsewhere")
+    if _WORKS_FOR_OTHERS.search(text):
+        situations.add("works-for-others")
+    return Triage(
         events=tuple(events),
         passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text)),
         active_offsets=tuple(m.start() for m in _ACTIVE.finditer(text)),
         tls=_TLS.search(text) is not None,
-        secrets=exposed_secrets(text),
+        private_passive_offsets=private,
+        login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text)),
+        connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text)),
+        data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text)),
+        message_situations=frozenset(situations),
     )
 
 

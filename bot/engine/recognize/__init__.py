@@ -1,0 +1,63 @@
+"""Recognize: the text read and its cues -> findings. One finder per kind of evidence, each
+with the same `find(text, cues, asked) -> list[Finding]`; this module runs them and merges what
+they found into one finding per entry, each carrying the situation triage saw around it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from bot.engine.knowledge import KnowledgeBase
+from bot.engine.recognize.codes import CodeFinder
+from bot.engine.recognize.cues import Cues
+from bot.engine.recognize.finding import Finding, line_start, merge, normalize
+from bot.engine.recognize.names import NameFinder
+from bot.engine.recognize.phrases import PhraseFinder
+from bot.engine.vocabulary import Vocabulary
+
+
+class Finder(Protocol):
+    def find(self, text: str, cues: Cues, asked: bool) -> list[Finding]: ...
+
+
+class Recognizer:
+    """Built once per knowledge base; `recognize` is then cheap per message."""
+
+    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary) -> None:
+        self.kb = kb
+        self.phrases = PhraseFinder(kb, vocabulary)
+        self.finders: tuple[Finder, ...] = (
+            CodeFinder(kb, vocabulary),
+            NameFinder(kb),
+            self.phrases,
+        )
+
+    def recognize(self, text: str, cues: Cues, asked: bool = False) -> list[Finding]:
+        """Findings in the text read (spans index it), in order, each with its situation."""
+        found: list[Finding] = []
+        for finder in self.finders:
+            found += finder.find(text, cues, asked)
+        found = _drop_phrases_on_explained_lines(text, found)
+        return sorted(
+            (replace(f, failure=cues.context_at(f.span[0])) for f in merge(found)),
+            key=lambda f: f.span[0],
+        )
+
+    def search(self, query: str, limit: int = 3) -> list[Finding]:
+        """Closest entries to a short free-text question, for lookups nothing else matched."""
+        return self.phrases.search(query, limit)
+
+
+def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list[Finding]:
+    """A phrase on the same line as a code is that code's reply text, not a second error."""
+    code_lines = {
+        line_start(text, f.span[0])
+        for f in findings
+        if f.is_number and f.confidence >= 0.7 and f.entry.is_failure
+    }
+    return [
+        f for f in findings if f.kind != "phrase" or line_start(text, f.span[0]) not in code_lines
+    ]
+
+
+__all__ = ["Cues", "Finding", "Recognizer", "normalize"]

@@ -1,0 +1,354 @@
+"""Known wordings (what servers and clients print for an error), fuzzy-matched line by line.
+
+Each wording is posted in an index under its rarest words, so a line is compared only with the
+few wordings that share enough of them: the cost grows with what a line holds, not with how
+many wordings the knowledge has."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+
+from bot.engine.knowledge import Entry, KnowledgeBase
+from bot.engine.recognize.cues import Cues
+from bot.engine.recognize.finding import Finding, normalize
+from bot.engine.vocabulary import Vocabulary
+
+# At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
+MAX_PHRASE_LINES = 3_000
+PHRASE_WINDOW = 320
+FUZZY_CUTOFF = 86.0
+ASKED_FUZZY_CUTOFF = 80.0
+# Wordings shorter than this must appear exactly; up to three words, only a typo is forgiven.
+SHORT_PHRASE_CHARS = 12
+SHORT_FUZZY_CUTOFF = 92.0
+# A fuzzy match with one of its anchor words absent from the line must score this much.
+MISSING_WORD_CUTOFF = 93.0
+
+_ERRORISH_LINE = re.compile(
+    r"(?im)^.*(?:error|fail|denied|refused|reset|timed? ?out|unable|cannot|can't|could ?n[o']t|"
+    r"not found|no such|abort|closed|exceed|invalid|forbidden|unauthori|incorrect|full|"
+    r"quota|lost|broken|unreachable|unknown|exception|warn).*$"
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "was",
+        "be",
+        "by",
+        "it",
+        "this",
+        "that",
+        "and",
+        "or",
+        "not",
+        "no",
+        "with",
+        "from",
+        "at",
+        "as",
+        "are",
+        "your",
+        "you",
+        "has",
+        "have",
+        "had",
+        "been",
+        "can",
+        "could",
+        "may",
+        "will",
+        "any",
+        "all",
+        "its",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    norm: str
+    entries: tuple[Entry, ...]
+    exact: bool
+    # Entries for which this wording is only an HTTP reason phrase: alone ("Connection timed
+    # out", without the number) it is weak evidence of that status.
+    weak: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def only_weak(self) -> bool:
+        return all(entry.key in self.weak for entry in self.entries)
+
+    @cached_property
+    def floor(self) -> float:
+        """Short wordings forgive a typo, not a different word."""
+        return SHORT_FUZZY_CUTOFF if self.norm.count(" ") < 3 else 0.0
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        """Numbers in a wording must match exactly: "error code 520" is not "error code 3"."""
+        return frozenset(token for token in self.norm.split() if token.isdigit())
+
+
+class PhraseFinder:
+    """Built once per knowledge base; `find` is then cheap per message."""
+
+    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary) -> None:
+        self.kb = kb
+        self.vocabulary = vocabulary
+        phrase_entries: dict[str, list[Entry]] = defaultdict(list)
+        from_phrases: set[tuple[str, tuple[str, str]]] = set()
+        for entry in kb:
+            for name in entry.names:
+                if " " in name:
+                    phrase_entries[normalize(name)].append(entry)
+            for phrase in (*entry.phrases, entry.title):
+                for norm in _variants(phrase):
+                    if entry not in phrase_entries[norm]:
+                        phrase_entries[norm].append(entry)
+            from_phrases.update((normalize(phrase), entry.key) for phrase in entry.phrases)
+        self._phrases: list[_Phrase] = []
+        self._cjk_phrases: list[_Phrase] = []
+        for norm, entries in phrase_entries.items():
+            tokens = norm.split()
+            weak = frozenset(
+                e.key for e in entries if e.protocol == "http" and (norm, e.key) not in from_phrases
+            )
+            if _CJK.search(norm):
+                self._cjk_phrases.append(_Phrase(norm, tuple(entries), True, weak))
+                continue
+            if len(tokens) == 1:
+                continue  # single words are names: matched only next to an error label
+            exact = len(norm) < SHORT_PHRASE_CHARS
+            self._phrases.append(_Phrase(norm, tuple(entries), exact, weak))
+        self._postings, self._anchors, self._anchors_needed = self._build_anchor_index()
+        # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
+        self._twin_cache: dict[tuple[str, str], Entry | None] = {}
+
+    def _build_anchor_index(
+        self,
+    ) -> tuple[dict[str, list[int]], list[frozenset[str]], list[int]]:
+        """Each phrase has up to three anchors, its rarest words (by 5-letter prefix, to survive
+        typos), and is only compared with a line that holds enough of them: all for an exact
+        wording, all but one for a fuzzy one. It is posted under as few anchors as can still
+        find it (the rarest one; the two rarest when one may be missing), so a common word in
+        a line does not wake up hundreds of phrases."""
+        frequency: dict[str, int] = defaultdict(int)
+        for phrase in self._phrases:
+            for key in _anchor_keys(phrase.norm):
+                frequency[key] += 1
+        postings: dict[str, list[int]] = defaultdict(list)
+        anchor_sets: list[frozenset[str]] = []
+        needed = []
+        for position, phrase in enumerate(self._phrases):
+            keys = sorted(_anchor_keys(phrase.norm), key=lambda k: (frequency[k], -len(k)))
+            anchors = keys[:3] or [_anchor_key(phrase.norm.split()[0])]
+            required = len(anchors) if phrase.exact else max(1, len(anchors) - 1)
+            for key in anchors[: len(anchors) - required + 1]:
+                postings[key].append(position)
+            anchor_sets.append(frozenset(anchors))
+            needed.append(required)
+        return dict(postings), anchor_sets, needed
+
+    def search(self, query: str, limit: int = 3) -> list[Finding]:
+        """Closest entries to a short free-text question, for lookups nothing else matched."""
+        norm = normalize(query)
+        if len(norm) < 4:
+            return []
+        scored: dict[tuple[str, str], tuple[Entry, float, float]] = {}
+        for entry in self.kb:
+            for wording in (entry.title, *entry.phrases, *entry.names):
+                candidate = normalize(wording)
+                # One word must be a whole wording ("Forbidden"), not any wording holding it:
+                # "status" or "list" would otherwise find whatever mentions them.
+                scorer = fuzz.token_set_ratio if " " in norm else fuzz.ratio
+                score = scorer(norm, candidate, score_cutoff=85)
+                closeness = fuzz.ratio(norm, candidate)  # breaks ties: the nearest wording
+                if score and (score, closeness) > scored.get(entry.key, (entry, 0.0, 0.0))[1:]:
+                    scored[entry.key] = (entry, score, closeness)
+        ranked = sorted(scored.values(), key=lambda item: (-item[1], -item[2]))
+        span = (0, len(query))
+        return [
+            Finding(entry, score / 100 * 0.8, span, "search", query, (entry,))
+            for entry, score, _ in ranked[:limit]
+        ]
+
+    def find(self, text: str, cues: Cues, asked: bool) -> list[Finding]:
+        cutoff = ASKED_FUZZY_CUTOFF if asked else FUZZY_CUTOFF
+        findings = []
+        for start, line in _phrase_lines(text):
+            norm = normalize(line)
+            if not norm:
+                continue
+            span = (start, start + len(line))
+            hits = self._phrase_hits(norm, cutoff)
+            for phrase, score in hits:
+                if any(
+                    phrase.norm in other.norm and phrase is not other and other_score >= 97
+                    for other, other_score in hits
+                ):
+                    continue  # a longer wording found on the same line says it more precisely
+                words = len(phrase.norm.split())
+                confidence = 0.55 + 0.05 * min(words, 7) - (100 - score) / 100
+                if phrase.only_weak:
+                    confidence = min(confidence, 0.5)
+                findings.append(self._phrase_finding(phrase, confidence, span, cues))
+        return findings
+
+    def _phrase_hits(self, norm: str, cutoff: float) -> list[tuple[_Phrase, float]]:
+        hits = [(phrase, 100.0) for phrase in self._cjk_phrases if phrase.norm in norm]
+        tokens = set(norm.split())
+        keys = {_anchor_key(token) for token in tokens}
+        candidates = {p for key in keys for p in self._postings.get(key, ())}
+        padded = f" {norm} "
+        fuzzy: list[_Phrase] = []
+        floors: list[float] = []
+        for position in sorted(candidates):
+            if len(self._anchors[position] & keys) < self._anchors_needed[position]:
+                continue
+            phrase = self._phrases[position]
+            if phrase.exact:
+                if f" {phrase.norm} " in padded:
+                    hits.append((phrase, 100.0))
+            elif len(norm) >= len(phrase.norm) - 4 and phrase.numbers <= tokens:
+                fuzzy.append(phrase)
+                # A word missing altogether (not mistyped) must be made up for by the rest.
+                complete = self._anchors[position] <= keys
+                floors.append(phrase.floor if complete else max(phrase.floor, MISSING_WORD_CUTOFF))
+        if fuzzy:
+            hits += self._fuzzy_hits(norm, fuzzy, floors, cutoff)
+        return hits
+
+    @staticmethod
+    def _fuzzy_hits(
+        norm: str, phrases: list[_Phrase], floors: list[float], cutoff: float
+    ) -> list[tuple[_Phrase, float]]:
+        """Score all candidates in one call; a short line holding every word of a wording, with
+        a host name or path in between, counts as well."""
+        choices = [phrase.norm for phrase in phrases]
+        scored = {
+            index: score
+            for _, score, index in process.extract(
+                norm, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+            )
+        }
+        hits = [
+            (phrases[index], float(score))
+            for index, score in scored.items()
+            if score >= floors[index]
+        ]
+        rest = [
+            index
+            for index, phrase in enumerate(phrases)
+            if index not in scored and len(norm) <= 2 * len(phrase.norm)
+        ]
+        if rest:
+            whole = process.extract(
+                norm,
+                [choices[index] for index in rest],
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=97,
+                limit=None,
+            )
+            hits += [(phrases[rest[position]], float(score)) for _, score, position in whole]
+        return hits
+
+    def _phrase_finding(
+        self, phrase: _Phrase, confidence: float, span: tuple[int, int], cues: Cues
+    ) -> Finding:
+        """Pick the reading the text is about; a wording borrowed from another protocol is
+        carried over to the entry of the protocol the text is about, when one fits."""
+        readings = sorted(
+            phrase.entries,
+            key=lambda e: (
+                e.key in phrase.weak,
+                -(cues.protocols[e.protocol] + self.vocabulary.prior(e.protocol)),
+            ),
+        )
+        chosen = readings[0]
+        protocols = cues.protocols
+        strongest = protocols.strongest()
+        # Socket errors happen under every protocol: no other protocol's cue argues against them.
+        if (
+            chosen.protocol != "winsock"
+            and protocols[chosen.protocol] == 0
+            and protocols[strongest] >= 2
+        ):
+            twin = self._twin(phrase.norm, strongest)
+            if twin is not None:
+                chosen, readings = twin, [twin, *readings]
+            else:
+                confidence *= 0.7
+        return Finding(chosen, confidence, span, "phrase", phrase.norm, tuple(readings))
+
+    def _twin(self, norm: str, protocol: str) -> Entry | None:
+        """Computed once per (phrase, protocol): it depends on nothing else."""
+        key = (norm, protocol)
+        if key not in self._twin_cache:
+            self._twin_cache[key] = self._find_twin(norm, protocol)
+        return self._twin_cache[key]
+
+    def _find_twin(self, norm: str, protocol: str) -> Entry | None:
+        best: tuple[Entry | None, float] = (None, 0.0)
+        for entry in self.kb.for_protocol(protocol):
+            if not entry.is_failure:
+                continue
+            for wording in (entry.title, *entry.phrases, *entry.names):
+                score = fuzz.token_set_ratio(norm, normalize(wording), score_cutoff=90)
+                if score > best[1]:
+                    best = (entry, score)
+        return best[0]
+
+
+def _variants(phrase: str) -> list[str]:
+    """A wording, and its head before a parenthesis when that part alone is telling enough."""
+    norm = normalize(phrase)
+    head = normalize(phrase.split("(", 1)[0])
+    if head != norm and len(head.split()) >= 4:
+        return [norm, head]
+    return [norm] if norm else []
+
+
+def _anchor_keys(norm: str) -> set[str]:
+    """Words that lead to a phrase: not stop words, and not numbers (those must match exactly)."""
+    return {_anchor_key(t) for t in norm.split() if t not in _STOPWORDS and not t.isdigit()}
+
+
+def _anchor_key(token: str) -> str:
+    return token[:5]
+
+
+def _phrase_lines(text: str) -> list[tuple[int, str]]:
+    """Distinct lines (cut into windows), bounded: for big texts the last and error-ish ones."""
+    lines: dict[str, int] = {}
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip() and line not in lines:
+            lines[line] = offset
+        offset += len(line) + 1
+    if len(lines) > MAX_PHRASE_LINES:
+        errorish = {m.group(0) for m in _ERRORISH_LINE.finditer(text)}
+        keep = [item for item in lines.items() if item[0] in errorish]
+        keep = keep[-MAX_PHRASE_LINES // 2 :] + list(lines.items())[-MAX_PHRASE_LINES // 2 :]
+        lines = dict(keep)
+    windows = []
+    for line, start in lines.items():
+        if len(line) <= PHRASE_WINDOW:
+            windows.append((start, line))
+            continue
+        step = PHRASE_WINDOW - 80
+        for cut in range(0, min(len(line), 20 * step), step):
+            windows.append((start + cut, line[cut : cut + PHRASE_WINDOW]))
+    return windows

@@ -1,0 +1,184 @@
+"""The words recognition and the decision read, as data: cue words per protocol, error words
+per language, the words of talk about an error (resolutions, definitions, changes), units and
+noise. Bundled files live in knowledge/vocabulary/; a site extends them with files of the same
+names in its own ERRDESK_KNOWLEDGE_DIR/vocabulary/, whose lists are added to the bundled ones.
+
+Validation collects every problem with its file and field, as for the knowledge entries.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bot.engine.knowledge import PROTOCOLS, KnowledgeError, Problem, bundled_dir
+
+VOCABULARY_FOLDER = "vocabulary"
+_CUE_FIELDS = frozenset({"words", "strings", "prefixes", "methods"})
+
+
+@dataclass
+class Vocabulary:
+    """Every word list, merged from the bundled files and a site's."""
+
+    priors: dict[str, float] = field(default_factory=dict)
+    cue_scan_chars: int = 65_536
+    cue_words: dict[str, list[str]] = field(default_factory=dict)
+    cue_strings_by_protocol: dict[str, list[str]] = field(default_factory=dict)
+    cue_prefixes_by_protocol: dict[str, list[str]] = field(default_factory=dict)
+    cue_methods_by_protocol: dict[str, list[str]] = field(default_factory=dict)
+    # Named word lists of the other files: {"errors.labels": [...], "talk.resolved": [...]}.
+    lists: dict[str, list[str]] = field(default_factory=dict)
+
+    @cached_property
+    def cue_protocols(self) -> tuple[str, ...]:
+        named = set(self.cue_words) | set(self.cue_strings_by_protocol)
+        named |= set(self.cue_prefixes_by_protocol) | set(self.cue_methods_by_protocol)
+        return tuple(p for p in PROTOCOLS if p in named)
+
+    @cached_property
+    def cue_by_word(self) -> dict[str, str]:
+        return {w.lower(): p for p, words in self.cue_words.items() for w in words}
+
+    @cached_property
+    def cue_strings(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (s.lower(), p) for p, strings in self.cue_strings_by_protocol.items() for s in strings
+        )
+
+    @cached_property
+    def cue_prefixes(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (s.lower(), p) for p, items in self.cue_prefixes_by_protocol.items() for s in items
+        )
+
+    @cached_property
+    def cue_prefix_starts(self) -> frozenset[str]:
+        return frozenset(start[:3] for start, _ in self.cue_prefixes)
+
+    @cached_property
+    def cue_methods(self) -> dict[str, str]:
+        return {m: p for p, methods in self.cue_methods_by_protocol.items() for m in methods}
+
+    def prior(self, protocol: str) -> float:
+        return self.priors.get(protocol, 0.0)
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """A named list ("talk.resolved"), empty when no file defines it."""
+        return tuple(self.lists.get(name, ()))
+
+    def alternation(self, name: str) -> str:
+        """A named list as a regular-expression alternation, longest first, each escaped
+        except where the list is of patterns (names ending in "_patterns")."""
+        items = sorted(self.words(name), key=len, reverse=True)
+        if name.endswith("_patterns"):
+            return "|".join(items)
+        return "|".join(re.escape(item) for item in items)
+
+
+def vocabulary_dirs(extra_dir: Path | None) -> list[Path]:
+    folders = [bundled_dir() / VOCABULARY_FOLDER]
+    if extra_dir is not None and (extra_dir / VOCABULARY_FOLDER).is_dir():
+        folders.append(extra_dir / VOCABULARY_FOLDER)
+    return folders
+
+
+def load_vocabulary(extra_dir: Path | None = None) -> Vocabulary:
+    vocabulary, problems = read_vocabulary(extra_dir)
+    if problems:
+        raise KnowledgeError(problems)
+    return vocabulary
+
+
+def read_vocabulary(extra_dir: Path | None = None) -> tuple[Vocabulary, list[Problem]]:
+    """The bundled word lists, then a site's (added to them), and every problem found."""
+    vocabulary = Vocabulary()
+    problems: list[Problem] = []
+    folders = vocabulary_dirs(extra_dir)
+    if not any(folders[0].glob("*.toml")):
+        problems.append(Problem(str(folders[0]), "", "", "no vocabulary files (*.toml) found"))
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")):
+            _read_file(path, vocabulary, problems)
+    return vocabulary, problems
+
+
+def _read_file(path: Path, vocabulary: Vocabulary, problems: list[Problem]) -> None:
+    name = f"{VOCABULARY_FOLDER}/{path.name}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(name, "", "", f"cannot be read: {error}"))
+        return
+    except tomllib.TOMLDecodeError as error:
+        problems.append(Problem(name, "", "", f"is not valid TOML: {error}"))
+        return
+    if path.stem == "cues":
+        _read_cues(data, name, vocabulary, problems)
+        return
+    for section, lists in data.items():
+        if not isinstance(lists, dict):
+            problems.append(Problem(name, "", section, "must be a table of word lists"))
+            continue
+        for list_name, words in lists.items():
+            where = f"{section}.{list_name}"
+            texts = _texts(words, name, where, problems)
+            if texts is not None:
+                vocabulary.lists.setdefault(f"{path.stem}.{where}", []).extend(texts)
+
+
+def _read_cues(
+    data: dict[str, Any], name: str, vocabulary: Vocabulary, problems: list[Problem]
+) -> None:
+    for section in sorted(set(data) - {"prior", "scan", "protocol"}):
+        problems.append(Problem(name, "", section, "is not a known table (prior, scan, protocol)"))
+    for protocol, value in data.get("prior", {}).items():
+        if protocol not in PROTOCOLS:
+            problems.append(Problem(name, "", f"prior.{protocol}", "is not a protocol"))
+        elif not isinstance(value, int | float) or not 0 <= value <= 1:
+            problems.append(Problem(name, "", f"prior.{protocol}", "must be a number from 0 to 1"))
+        else:
+            vocabulary.priors[protocol] = float(value)
+    scan = data.get("scan", {}).get("chars")
+    if scan is not None:
+        if not isinstance(scan, int) or scan < 1:
+            problems.append(Problem(name, "", "scan.chars", "must be a positive whole number"))
+        else:
+            vocabulary.cue_scan_chars = scan
+    protocols = data.get("protocol", {})
+    if not isinstance(protocols, dict):
+        problems.append(Problem(name, "", "protocol", "must be a table of [protocol.NAME] tables"))
+        return
+    targets = {
+        "words": vocabulary.cue_words,
+        "strings": vocabulary.cue_strings_by_protocol,
+        "prefixes": vocabulary.cue_prefixes_by_protocol,
+        "methods": vocabulary.cue_methods_by_protocol,
+    }
+    for protocol, table in protocols.items():
+        where = f"protocol.{protocol}"
+        if protocol not in PROTOCOLS:
+            problems.append(
+                Problem(name, "", where, f"'{protocol}' is not one of {', '.join(PROTOCOLS)}")
+            )
+            continue
+        if not isinstance(table, dict):
+            problems.append(Problem(name, "", where, "must be a table"))
+            continue
+        for unknown in sorted(set(table) - _CUE_FIELDS):
+            problems.append(Problem(name, "", f"{where}.{unknown}", "is not a known field"))
+        for key, target in targets.items():
+            texts = _texts(table.get(key, []), name, f"{where}.{key}", problems)
+            if texts:
+                target.setdefault(protocol, []).extend(texts)
+
+
+def _texts(value: Any, file: str, where: str, problems: list[Problem]) -> list[str] | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(Problem(file, "", where, "must be a list of non-empty strings"))
+        return None
+    return list(value)

@@ -13,7 +13,7 @@ from slack_bolt import App
 from slack_sdk.web import WebClient
 
 from bot.config import Settings
-from bot.engine import Engine, load_knowledge
+from bot.engine import Engine, load_engine
 from bot.listeners import register
 from bot.listeners.services import Services
 from bot.listeners.slack_calls import TIMEOUT, retry_handlers
@@ -51,7 +51,8 @@ def create_app(
     """A Bolt App for errdesk; pass `engine` and `store` to share them (servers, tests)."""
     services = Services(
         settings=settings,
-        engine=engine or Engine(load_knowledge(settings.knowledge_dir)),
+        engine=engine
+        or load_engine(settings.knowledge_dir, settings.model_path, BOLT_LOGGER.error),
         store=store or create_store(settings),
     )
     app = App(

@@ -6,10 +6,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import Engine, KnowledgeError, load_knowledge, read_entries
+from bot.engine import (
+    Engine,
+    KnowledgeError,
+    load_engine,
+    load_knowledge,
+    load_vocabulary,
+    read_entries,
+)
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 
 # One JSON line longer than this is answered with an error object rather than read whole.
@@ -77,6 +85,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("code")
     show.set_defaults(handler=_kb_show)
 
+    model = verbs.add_parser("model", help="train the decision model, or measure it")
+    model_verbs = model.add_subparsers(metavar="ACTION")
+    fit = model_verbs.add_parser("train", help="fit the model to labelled JSONL corpora")
+    fit.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    fit.add_argument(
+        "--out", type=Path, help="where to write the model (default: the shipped model file)"
+    )
+    fit.set_defaults(handler=_model_train)
+    measure = model_verbs.add_parser(
+        "report", help="cross-validated figures, grouped by source thread"
+    )
+    measure.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    measure.set_defaults(handler=_model_report)
+
     evaluate = verbs.add_parser("eval", help="score recognition on a labelled JSONL corpus")
     evaluate.add_argument("corpus", help="a file in the format of shared/corpus/dev.jsonl")
     evaluate.add_argument("--misses", type=int, default=20, help="how many misses to print")
@@ -85,7 +107,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _engine(settings: Settings) -> Engine:
-    return Engine(load_knowledge(settings.knowledge_dir))
+    return load_engine(settings.knowledge_dir, settings.model_path, _warn)
+
+
+def _warn(message: str) -> None:
+    print(f"errdesk: {message}", file=sys.stderr)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -224,6 +250,47 @@ def _kb_show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\nphrases: {'; '.join(entry.phrases)}")
     if entry.related:
         print(f"related: {', '.join(entry.related)}")
+    return 0
+
+
+def _training_engine(settings: Settings) -> Engine:
+    """An engine to observe messages with: training never uses the engine's own model."""
+    from bot.training import UNTRAINED
+
+    return Engine(
+        load_knowledge(settings.knowledge_dir), load_vocabulary(settings.knowledge_dir), UNTRAINED
+    )
+
+
+def _model_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.engine.model import SHIPPED_MODEL
+    from bot.evaluation import CorpusError
+    from bot.training import train
+
+    try:
+        model = train(_training_engine(settings), args.corpus)
+    except CorpusError as error:
+        print(f"errdesk: {error}", file=sys.stderr)
+        return 2
+    out = args.out or SHIPPED_MODEL
+    out.write_text(json.dumps(model.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(
+        f"wrote {out}: {model.trained_on.get('messages')} messages, "
+        f"reply threshold {model.threshold:.3f}"
+    )
+    return 0
+
+
+def _model_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import CorpusError
+    from bot.training import cross_validate
+
+    try:
+        report = cross_validate(_training_engine(settings), args.corpus)
+    except CorpusError as error:
+        print(f"errdesk: {error}", file=sys.stderr)
+        return 2
+    print(report.render())
     return 0
 
 

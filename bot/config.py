@@ -28,6 +28,8 @@ class Settings:
     port: int = 3000
     autoreply_channels: frozenset[str] = frozenset()
     knowledge_dir: Path | None = None
+    # A site's own decision model (`errdesk model train`); the shipped one when unset.
+    model_path: Path | None = None
     redis_url: str | None = None
     log_format: str = "text"
     log_level: str = "INFO"
@@ -59,6 +61,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=_integer(env, "PORT", 3000, 1, 65535),
         autoreply_channels=_channels(env, "ERRDESK_AUTOREPLY_CHANNELS"),
         knowledge_dir=_folder(env, "ERRDESK_KNOWLEDGE_DIR"),
+        model_path=Path(model) if (model := _optional(env, "ERRDESK_MODEL")) else None,
         redis_url=_redis_url(env, "REDIS_URL"),
         log_format=_choice(env, "ERRDESK_LOG_FORMAT", "text", ("text", "json")),
         log_level=_choice(env, "ERRDESK_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),

@@ -17,15 +17,27 @@ class Case:
     text: str
     expect_reply: bool
     target: tuple[str, str] | None
+    # The target and the other readings a label accepts as right (`any_of`).
+    targets: frozenset[tuple[str, str]] = frozenset()
+    # What the message is as a reader sees it (log, report, title, discussion, code, chat...).
+    kind: str = ""
+    # Where it was posted: the thread, for grouping cross-validation folds.
+    source: str = ""
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Case:
         target = item.get("target")
+        key = (target["protocol"], str(target["code"])) if target else None
+        accepted = {key} if key else set()
+        accepted |= {(other["protocol"], str(other["code"])) for other in item.get("any_of") or ()}
         return cls(
             id=str(item.get("id", "")),
             text=item["text"],
             expect_reply=bool(item["expect_reply"]),
-            target=(target["protocol"], str(target["code"])) if target else None,
+            target=key,
+            targets=frozenset(accepted),
+            kind=str(item.get("kind") or ""),
+            source=str(item.get("source") or ""),
         )
 
 
@@ -39,6 +51,7 @@ class Report:
     decisive_right: int = 0
     found_anywhere: int = 0
     misses: list[tuple[Case, str]] = field(default_factory=list)
+    by_kind: dict[str, Report] = field(default_factory=dict)
 
     @property
     def reply_recall(self) -> float:
@@ -70,6 +83,13 @@ class Report:
             f"false replies (negatives):{self.false_reply_rate:7.1%}",
             f"target found anywhere:    {self.found_rate:7.1%}",
         ]
+        if len(self.by_kind) > 1:
+            lines.append("\nby kind of message:   cases  decisive  recall  false replies")
+            for kind, part in sorted(self.by_kind.items()):
+                lines.append(
+                    f"  {kind:<18} {part.cases:>6} {part.decisive_accuracy:>9.1%} "
+                    f"{part.reply_recall:>7.1%} {part.false_reply_rate:>9.1%}"
+                )
         if self.misses and max_misses:
             lines.append(f"\nmisses ({len(self.misses)}):")
             for case, why in self.misses[:max_misses]:
@@ -115,6 +135,12 @@ def evaluate_file(engine: Engine, path: str | Path) -> Report:
 
 
 def _score(report: Report, case: Case, answer: Answer) -> None:
+    _count(report, case, answer)
+    if case.kind:
+        _count(report.by_kind.setdefault(case.kind, Report()), case, answer)
+
+
+def _count(report: Report, case: Case, answer: Answer) -> None:
     report.cases += 1
     got = answer.decisive.key if answer.decisive else None
     if not case.expect_reply:
@@ -127,11 +153,11 @@ def _score(report: Report, case: Case, answer: Answer) -> None:
     readings = {f.entry.key for f in answer.findings} | {e.key for e in answer.alternatives}
     if answer.reply:
         report.true_replies += 1
-    if got == case.target:
+    if got in case.targets:
         report.decisive_right += 1
-    if case.target in readings or got == case.target:
+    if case.targets & readings or got in case.targets:
         report.found_anywhere += 1
-    if got != case.target or not answer.reply:
+    if got not in case.targets or not answer.reply:
         reason = f"wanted {_label(case.target)}, got {_label(got)}"
         if not answer.reply:
             reason += f" (no reply, confidence {answer.confidence:.2f})"

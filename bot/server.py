@@ -44,7 +44,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import health, metrics
 from bot.app import create_app
 from bot.config import Settings
-from bot.engine import Engine, load_knowledge
+from bot.engine import Engine, load_engine
 from bot.logging_setup import configure_logging
 from bot.state import StateStore, create_store
 
@@ -65,7 +65,7 @@ REFUSED_LOG_SECONDS = 60
 def serve(settings: Settings) -> int:
     """Run until SIGTERM or Ctrl-C; the exit status. Knowledge problems stop it before serving."""
     configure_logging(settings)
-    engine = Engine(load_knowledge(settings.knowledge_dir))
+    engine = load_engine(settings.knowledge_dir, settings.model_path, log.error)
     log.info("Knowledge loaded: %d entries", len(engine.kb))
     if settings.socket_mode:
         return serve_socket_mode(settings, engine)

@@ -1,21 +1,24 @@
-"""Findings -> Answer: the decisive error, who acts, what to do, and whether to speak unasked."""
+"""Answer: the decisive error, who can fix it in this situation and why, what to do.
+
+`Engine` runs the pipeline for every way in: read -> triage -> recognize -> decide -> answer.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.engine import decide
+from bot.engine.decide import Conversation, Decider, Decision
 from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
-from bot.engine.recognize import Finding, Recognizer
+from bot.engine.model import DecisionModel, FeatureReader, load_model
+from bot.engine.recognize import Cues, Finding, Recognizer
 from bot.engine.recognize.cues import read_cues
 from bot.engine.source import Source, read_message
 from bot.engine.triage import FailureContext, exposed_secrets, triage
 from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
-# Below this, a finding is worth mentioning when asked, but not worth an unprompted reply.
-REPLY_THRESHOLD = 0.6
 # How many other readings an answer offers at most.
 MAX_ALTERNATIVES = 3
 
@@ -36,6 +39,10 @@ class Answer:
     source: Source | None = None
     decisive: Entry | None = None
     confidence: float = 0.0
+    # Who can fix it in this situation: the entry's verdict, or a context case's.
+    verdict: str = ""
+    # What decided a context case's verdict ("the server announced a private address ...").
+    because: str | None = None
     reply: bool = False
     findings: tuple[Finding, ...] = ()
     alternatives: tuple[Entry, ...] = ()
@@ -44,10 +51,11 @@ class Answer:
     steps: tuple[str, ...] = ()
     context_advice: tuple[str, ...] = ()
     related: tuple[Entry, ...] = ()
+    decision: Decision = field(default_factory=Decision)
 
     @property
     def verdict_line(self) -> str:
-        return VERDICT_LINES[self.decisive.verdict] if self.decisive else ""
+        return VERDICT_LINES[self.verdict] if self.decisive and self.verdict else ""
 
     def _given_span(self, span: tuple[int, int]) -> list[int]:
         """A span of the text read, as offsets in the text given."""
@@ -63,7 +71,8 @@ class Answer:
                 "protocol": self.decisive.protocol,
                 "code": self.decisive.code,
                 "title": self.decisive.title,
-                "verdict": self.decisive.verdict,
+                "verdict": self.verdict,
+                "because": self.because,
                 "confidence": round(self.confidence, 3),
             }
         return {
@@ -81,6 +90,18 @@ class Answer:
             "secrets": list(self.secrets),
             "steps": list(self.steps),
             "related": [{"protocol": e.protocol, "code": e.code} for e in self.related],
+            "reply_probability": round(self.decision.probability, 3),
+        }
+
+    def why(self) -> dict[str, Any]:
+        """What tipped the reply decision, for `errdesk explain --why`."""
+        return {
+            "rule": self.decision.rule,
+            "probability": round(self.decision.probability, 3),
+            "features": [
+                {"feature": c.feature, "value": round(c.value, 3), "push": round(c.push, 3)}
+                for c in self.decision.why
+            ],
         }
 
 
@@ -114,21 +135,29 @@ _DIRECT_QUERY = re.compile(
 class Engine:
     """The one entry point every way in uses: Slack listeners, the console and the CLI."""
 
-    def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        vocabulary: Vocabulary | None = None,
+        model: DecisionModel | None = None,
+    ) -> None:
         self.kb = kb
         self.vocabulary = vocabulary if vocabulary is not None else load_vocabulary()
+        self.model = model if model is not None else load_model()
         self.recognizer = Recognizer(kb, self.vocabulary)
+        self.features = FeatureReader(self.vocabulary)
+        self.decider = Decider(self.model, self.features)
 
-    def explain(self, text: str) -> Answer:
+    def explain(self, text: str, conversation: Conversation | None = None) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""
-        return self._pipeline(text, asked=False)
+        source, cues, findings = self.observe(text, asked=False)
+        return self._answer(source, cues, findings, asked=False, conversation=conversation)
 
-    def _pipeline(self, text: str, asked: bool) -> Answer:
-        """read -> triage -> recognize -> decide -> answer; no stage calls back."""
+    def observe(self, text: str, asked: bool) -> tuple[Source, Cues, list[Finding]]:
+        """read -> triage -> recognize: what the decision is made on (training reads it too)."""
         source = read_message(text)
         cues = read_cues(source.text, triage(source.text), self.vocabulary)
-        findings = self.recognizer.recognize(source.text, cues, asked)
-        return self._answer(source, findings, asked)
+        return source, cues, self.recognizer.recognize(source.text, cues, asked)
 
     def lookup(self, query: str) -> Answer:
         """Explain an explicit question (a slash command): a bare code or name is enough."""
@@ -140,11 +169,11 @@ class Engine:
             entry = self.kb.get(protocol, direct["code"])
             if entry is not None:
                 finding = Finding(entry, 1.0, (0, len(text)), "lookup", text.strip(), (entry,))
-                return self._answer(source, [finding], asked=True)
-        answer = self._pipeline(query, asked=True)
-        if answer.findings:
-            return answer
-        return self._answer(source, self.recognizer.search(text), asked=True)
+                return self._answer(
+                    source, read_cues(text, triage(text), self.vocabulary), [finding], asked=True
+                )
+        source, cues, findings = self.observe(query, asked=True)
+        return self._answer(source, cues, findings or self.recognizer.search(text), asked=True)
 
     def ask(self, text: str, *, loose: bool = True) -> Question:
         """The one reading of an explicit question, shared by every way in: "help" asks how
@@ -179,36 +208,45 @@ class Engine:
             if entry.code.lstrip("-").startswith(family)
         ]
 
-    def _answer(self, source: Source, findings: list[Finding], asked: bool) -> Answer:
+    def _answer(
+        self,
+        source: Source,
+        cues: Cues,
+        findings: list[Finding],
+        asked: bool,
+        conversation: Conversation | None = None,
+    ) -> Answer:
         text = source.text
-        if not findings:
-            return Answer(query=text, source=source, secrets=exposed_secrets(text))
         secrets = exposed_secrets(text)
-        decisive = decide.decisive(findings, text)
+        decision = self.decider.decide(findings, text, cues, asked, conversation)
+        decisive = decision.decisive
         if decisive is None:
             return Answer(query=text, source=source, findings=tuple(findings), secrets=secrets)
         entry = decisive.entry
-        advice = entry.advice_for(decisive.failure.cues())
-        reply = (
-            not asked
-            and entry.is_failure
-            and decisive.confidence >= REPLY_THRESHOLD
-            and not decide.discussed(text, decisive, findings)
-        )
+        cases = entry.cases_for(decisive.failure.cues(), text)
+        deciding = next((case for case in cases if case.verdict), None)
+        own_steps = _unique(step for case in cases for step in case.own_steps)
         return Answer(
             query=text,
             source=source,
             decisive=entry,
             confidence=decisive.confidence,
-            reply=reply,
+            verdict=deciding.verdict if deciding and deciding.verdict else entry.verdict,
+            because=deciding.because if deciding else None,
+            reply=decision.reply,
             findings=tuple(findings),
             alternatives=_alternatives(decisive, findings),
             failure=decisive.failure,
             secrets=secrets,
-            steps=advice + tuple(step for step in entry.steps if step not in advice),
-            context_advice=advice,
+            steps=_unique((*own_steps, *entry.steps)),
+            context_advice=own_steps,
             related=tuple(self.kb.related_entries(entry)),
+            decision=decision,
         )
+
+
+def _unique(steps: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(steps))
 
 
 def _alternatives(decisive: Finding, findings: list[Finding]) -> tuple[Entry, ...]:

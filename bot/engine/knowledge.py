@@ -59,8 +59,9 @@ class ContextAdvice:
     """A situation an expert tells apart: its own first steps and, where the fixer changes,
     its own verdict and the reason shown under it.
 
-    It applies when every `when` (commands and situations) was seen and, if `wording` is
-    given, the message holds one of those wordings (the server's own text: "OOPS").
+    It applies when the failure answers one of its `when` commands (if it names any), every
+    situation of its `when` holds, and, if `wording` is given, the message holds one of those
+    wordings (the server's own text: "OOPS").
     """
 
     when: tuple[str, ...]
@@ -79,9 +80,25 @@ class ContextAdvice:
     def folded_wording(self) -> tuple[str, ...]:
         return tuple(item.casefold() for item in self.wording)
 
+    @cached_property
+    def commands(self) -> frozenset[str]:
+        return frozenset(key for key in self.keys if key.lower() not in SITUATIONS)
+
+    @cached_property
+    def situations(self) -> frozenset[str]:
+        return self.keys - self.commands
+
+    @property
+    def specificity(self) -> int:
+        """How many conditions it names: the more, the more precisely it fits."""
+        return bool(self.commands) + len(self.situations) + bool(self.wording)
+
     def applies(self, cues: Iterable[str], folded_text: str) -> bool:
-        """Every condition holds: all `when` among the cues, one `wording` in the text."""
-        if not self.keys <= {cue.upper() for cue in cues}:
+        """One of its commands, all of its situations, one of its wordings."""
+        seen = {cue.upper() for cue in cues}
+        if self.commands and not self.commands & seen:
+            return False
+        if not self.situations <= seen:
             return False
         return not self.wording or any(item in folded_text for item in self.folded_wording)
 
@@ -127,17 +144,12 @@ class Entry:
     def label(self) -> str:
         return f"{self.protocol.upper()} {self.code}"
 
-    def advice_for(self, cues: Iterable[str]) -> tuple[str, ...]:
-        """Context advice whose `when` matches a cue (a command or a mode), in file order."""
-        wanted = {cue.upper() for cue in cues}
-        return tuple(item.advice for item in self.context if wanted.intersection(item.keys))
-
     def cases_for(self, cues: Iterable[str], text: str) -> tuple[ContextAdvice, ...]:
         """Context cases whose every condition holds, the most specific first."""
         cue_list = list(cues)
         folded = text.casefold()
         matched = [item for item in self.context if item.applies(cue_list, folded)]
-        return tuple(sorted(matched, key=lambda item: -(len(item.keys) + bool(item.wording))))
+        return tuple(sorted(matched, key=lambda item: -item.specificity))
 
 
 @dataclass(frozen=True)

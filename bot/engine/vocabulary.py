@@ -127,6 +127,8 @@ def _read_file(path: Path, vocabulary: Vocabulary, problems: list[Problem]) -> N
         for list_name, words in lists.items():
             where = f"{section}.{list_name}"
             texts = _texts(words, name, where, problems)
+            if texts is not None and list_name.endswith("_patterns"):
+                texts = _patterns(texts, name, where, problems)
             if texts is not None:
                 vocabulary.lists.setdefault(f"{path.stem}.{where}", []).extend(texts)
 
@@ -175,6 +177,21 @@ def _read_cues(
             texts = _texts(table.get(key, []), name, f"{where}.{key}", problems)
             if texts:
                 target.setdefault(protocol, []).extend(texts)
+
+
+def _patterns(texts: list[str], file: str, where: str, problems: list[Problem]) -> list[str]:
+    """Regular expressions that compile; each one that does not is a problem of its own."""
+    kept = []
+    for position, text in enumerate(texts, start=1):
+        try:
+            re.compile(text)
+        except re.error as error:
+            problems.append(
+                Problem(file, "", f"{where}[{position}]", f"is not a regular expression: {error}")
+            )
+        else:
+            kept.append(text)
+    return kept
 
 
 def _texts(value: Any, file: str, where: str, problems: list[Problem]) -> list[str] | None:

@@ -1,0 +1,493 @@
+"""The decision model: readable features of a message and of each finding in it, and two small
+linear models over them, fitted to labelled messages (`errdesk model train`) and shipped as data.
+
+- `rank` scores each finding of a message; the highest is the decisive one.
+- `reply` scores the message with its decisive finding; at or above `threshold`, errdesk
+  answers unasked.
+
+Inference is plain Python: a weighted sum of standardized features and a logistic. Each
+feature is a number a person can read ("the message asks a question", "the finding sits in a
+quoted line"); what it weighs is in the model file, not in this code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.engine.knowledge import PROTOCOLS
+from bot.engine.recognize import Cues, Finding
+from bot.engine.recognize.finding import line_end, line_start
+from bot.engine.vocabulary import Vocabulary
+
+MODEL_FORMAT = "errdesk-decision-model"
+MODEL_VERSION = 1
+SHIPPED_MODEL = Path(__file__).with_name("decision_model.json")
+
+# Replies that only say an earlier command failed ("503 RNFR required first").
+CONSEQUENCES = frozenset({("ftp", "503")})
+# Python names the original exception first: what follows this line is a consequence.
+AFTERMATH_LINE = "During handling of the above exception"
+# A message with this many different failures is a list or a table, not one failure met.
+MANY_FAILURES = 4
+# Counts are capped: the fifth mention says little more than the fourth.
+MAX_COUNT = 5
+
+_FENCE = "```"
+_LOG_LINE = re.compile(
+    r"^\s*(?:\[?\d{1,4}[-/.:]\d{1,2}[-/.:]\d{1,4}|\d{1,2}:\d{2}:\d{2}|"
+    r"(?:Status|Response|Command|Error|Trace|Warning|Info|Debug|Fatal|Failure)\s*:|"
+    r"\[(?:ERROR|WARN(?:ING)?|INFO|DEBUG|FATAL)\]|[<>]\s|\d{3}[ -]\S|"
+    r"(?:ERROR|WARN|FATAL|E|W)\s*[:|]|at [\w.$]+\(|File \"|\w+(?:Error|Exception)\b[:(]|"
+    r"curl: \(|ssh: |sftp> |ftp> |\$ |PS [A-Z]:\\)",
+    re.I,
+)
+_QUESTION = re.compile(r"\?(?:\s|$)")
+_DIFF = re.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
+_STACK = re.compile(
+    r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
+)
+_LINK = re.compile(r"https?://", re.I)
+_CODE_SYNTAX = re.compile(
+    r"^\s*(?:def |class |import |from \S+ import|function |const |let |var |public |private |"
+    r"return |if \(|}\s*$|#include|raise |except |catch\s*\()|=>|\);\s*$",
+    re.M,
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_COPULA_AFTER_CODE = re.compile(
+    r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", re.I | re.A
+)
+# A config value: a key whose value is a list of codes or names ("on_errno: [ECONNRESET, ...]").
+_CONFIG_LIST = re.compile(r"^\s*[\"']?[\w.-]+[\"']?\s*[:=]\s*\[[^\]\n]*,", re.M)
+# A commit or PR title's type or scope: "fix:", "feat(ftp):", "[zh-tw]:", "docs -".
+_TITLE_PREFIX = re.compile(
+    r"^\W*(?:\[[^\]\n]{1,30}\]|\w+(?:\([^)\n]{1,30}\))?!?)\s*:\s|^\W*\w+\s+-\s"
+)
+_INLINE_CODE = re.compile(r"`[^`\n]{1,80}`")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<word>[A-Za-z]+)", re.M)
+_FIRST_WORD = re.compile(r"^\W*(?:\w+(?:\([\w-]+\))?:\s*)?(?P<word>[A-Za-z]+)")
+
+
+class ModelError(ValueError):
+    """A model file cannot be used: the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """How much one feature pushed a score, for `errdesk explain --why`."""
+
+    feature: str
+    value: float
+    weight: float
+
+    @property
+    def push(self) -> float:
+        return self.value * self.weight
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A logistic regression over named features, standardized by the training means and
+    scales so that weights compare with each other."""
+
+    bias: float
+    weights: Mapping[str, float]
+    means: Mapping[str, float]
+    scales: Mapping[str, float]
+
+    def logit(self, features: Mapping[str, float]) -> float:
+        return self.bias + sum(c.push for c in self.contributions(features))
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        return _sigmoid(self.logit(features))
+
+    def contributions(self, features: Mapping[str, float]) -> list[Contribution]:
+        return [
+            Contribution(
+                name,
+                (features.get(name, 0.0) - self.means.get(name, 0.0)) / self.scales.get(name, 1.0),
+                weight,
+            )
+            for name, weight in self.weights.items()
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bias": self.bias,
+            "weights": dict(self.weights),
+            "means": dict(self.means),
+            "scales": dict(self.scales),
+        }
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    rank: LinearModel
+    reply: LinearModel
+    threshold: float
+    trained_on: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "shipped"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "trained_on": dict(self.trained_on),
+            "threshold": self.threshold,
+            "rank": self.rank.to_dict(),
+            "reply": self.reply.to_dict(),
+        }
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+# ---------------------------------------------------------------- features
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a message is like, computed once per message: its form and its words."""
+
+    features: Mapping[str, float]
+    lines: tuple[tuple[int, str], ...]
+    fences: tuple[int, ...]
+    aftermath: int
+
+
+class FeatureReader:
+    """The features, built once per vocabulary (its word lists become compiled patterns)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self._words = {
+            name: _word_pattern(vocabulary.words(name))
+            for name in (
+                "talk.report.first_person",
+                "talk.report.meeting",
+                "talk.report.help",
+                "talk.report.advice",
+                "talk.talk.hypothetical",
+                "talk.talk.project",
+                "talk.talk.resolved",
+            )
+        }
+        self._change_verbs = frozenset(
+            w.lower() for w in vocabulary.words("talk.talk.change_verbs")
+        )
+        self._meeting_verbs = frozenset(w.lower() for w in vocabulary.words("talk.report.meeting"))
+        self._discussion = _pattern(vocabulary, "talk.talk.discussion_patterns")
+        self._resolved = _pattern(vocabulary, "talk.talk.resolved_patterns")
+        self._definition = _pattern(vocabulary, "talk.talk.definition_patterns")
+
+    def shape(self, text: str) -> Shape:
+        lines = _lines(text)
+        nonblank = [line for _, line in lines if line.strip()] or [""]
+        first = _FIRST_WORD.match(text)
+        first_word = first["word"].lower() if first else ""
+        bullets = [m["word"].lower() for m in _BULLET.finditer(text)]
+        first_person = self._count("talk.report.first_person", text)
+        meeting = self._count("talk.report.meeting", text)
+        features = {
+            "question": float(bool(_QUESTION.search(text))),
+            "first_person": _capped(first_person),
+            "meeting_verbs": _capped(meeting),
+            "first_person_meeting": float(first_person > 0 and meeting > 0),
+            "help_words": _capped(self._count("talk.report.help", text)),
+            "advice_words": _capped(self._count("talk.report.advice", text)),
+            "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
+            "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
+            "hypothetical_words": _capped(self._count("talk.talk.hypothetical", text)),
+            "project_words": _capped(self._count("talk.talk.project", text)),
+            "resolved_words": _capped(self._count("talk.talk.resolved", text)),
+            "starts_with_change_verb": float(
+                first_word in self._change_verbs or _stem(first_word) in self._change_verbs
+            ),
+            "change_bullets": _capped(sum(word in self._change_verbs for word in bullets)),
+            "resolution_said": float(_search(self._resolved, text)),
+            "definition_said": float(_search(self._definition, text)),
+            "glossary": float(len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}) >= 2),
+            "config_list": float("[" in text and _CONFIG_LIST.search(text) is not None),
+            "diff": float(_DIFF.search(text) is not None),
+            "stack_trace": float(_STACK.search(text) is not None),
+            "links": _capped(len(_LINK.findall(text))),
+            "code_fence": float(_FENCE in text),
+            "quoted_lines": float(any(line.lstrip().startswith(">") for line in nonblank)),
+            "code_syntax": _capped(len(_CODE_SYNTAX.findall(text))),
+            "log_lines": sum(bool(_LOG_LINE.match(line)) for line in nonblank) / len(nonblank),
+            "length": math.log10(1 + len(text)),
+            "lines": math.log1p(len(nonblank)),
+            "single_line": float(len(nonblank) == 1),
+            "cjk": float(_CJK.search(text) is not None),
+        }
+        fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
+        return Shape(features, lines, fences, text.find(AFTERMATH_LINE))
+
+    def rank_features(
+        self, finding: Finding, findings: list[Finding], text: str, cues: Cues, shape: Shape
+    ) -> dict[str, float]:
+        """What speaks for one finding being the one to explain, among the others."""
+        entry = finding.entry
+        failures = [f.span[0] for f in findings if f.entry.is_failure]
+        start = finding.span[0]
+        protocol_cues = cues.protocols
+        strongest = protocol_cues.strongest()
+        features = {
+            "confidence": finding.confidence,
+            f"kind_{_kind_group(finding)}": 1.0,
+            "failure": float(entry.is_failure),
+            "informational": float(entry.verdict == "info"),
+            "probe_command": float(finding.failure.probe and entry.is_failure),
+            "consequence": float(
+                entry.key in CONSEQUENCES and bool(failures) and start > min(failures)
+            ),
+            "after_first_exception": float(0 <= shape.aftermath < start),
+            "mentions": float(min(finding.mentions - 1, 3)),
+            "corroborated": float(finding.corroborated),
+            "first_failure": float(entry.is_failure and start == min(failures, default=-1)),
+            "last_failure": float(entry.is_failure and start == max(failures, default=-1)),
+            "protocol_cued": float(protocol_cues[entry.protocol] > 0),
+            "protocol_strongest": float(
+                entry.protocol == strongest and protocol_cues[strongest] > 0
+            ),
+            "other_protocol_cued": float(
+                protocol_cues[entry.protocol] == 0 and protocol_cues[strongest] > 0
+            ),
+            "ambiguous_reading": float(len(finding.readings) > 1),
+            f"protocol_{entry.protocol}": 1.0,
+        }
+        features.update(self._placement(finding, text, shape))
+        return features
+
+    def reply_features(
+        self, decisive: Finding, findings: list[Finding], text: str, shape: Shape
+    ) -> dict[str, float]:
+        """What speaks for the message being a report of this error, not talk about it."""
+        failures = {f.entry.key for f in findings if f.entry.is_failure}
+        start, end = decisive.span
+        features = dict(shape.features)
+        features.update(self._placement(decisive, text, shape))
+        features.update(
+            {
+                "confidence": decisive.confidence,
+                f"kind_{_kind_group(decisive)}": 1.0,
+                "corroborated": float(decisive.corroborated),
+                "mentions": float(min(decisive.mentions - 1, 3)),
+                "distinct_failures": float(min(len(failures), MAX_COUNT)),
+                "many_failures": float(len(failures) >= MANY_FAILURES),
+                "discussion_near": float(_search(self._discussion, _sentence(text, start, end))),
+                f"protocol_{decisive.entry.protocol}": 1.0,
+            }
+        )
+        return features
+
+    def _placement(self, finding: Finding, text: str, shape: Shape) -> dict[str, float]:
+        """Where the finding sits: a log line, a quoted line, a code fence, the first line."""
+        start = finding.span[0]
+        line = text[line_start(text, start) : line_end(text, start)]
+        fences_before = sum(1 for offset in shape.fences if offset < start)
+        first_line_end = text.find("\n")
+        inline = any(m.start() <= start < m.end() for m in _INLINE_CODE.finditer(line))
+        return {
+            "in_inline_code": float(inline),
+            "in_log_line": float(bool(_LOG_LINE.match(line))),
+            "in_quote": float(line.lstrip().startswith(">")),
+            "in_code_fence": float(fences_before % 2 == 1),
+            "on_first_line": float(first_line_end == -1 or start < first_line_end),
+        }
+
+    def _count(self, name: str, text: str) -> int:
+        pattern = self._words[name]
+        return 0 if pattern is None else len(pattern.findall(text))
+
+
+def _stem(word: str) -> str:
+    """ "implementing" -> "implement", "returning" -> "return": the verb of a gerund title."""
+    if word.endswith("ing") and len(word) > 5:
+        stem = word[:-3]
+        return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+    return word
+
+
+def _kind_group(finding: Finding) -> str:
+    return finding.kind if finding.kind in ("code", "errno", "name", "phrase") else "lookup"
+
+
+def _capped(count: int | float) -> float:
+    return float(min(count, MAX_COUNT))
+
+
+def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
+
+
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    items = sorted({w.lower() for w in words}, key=len, reverse=True)
+    if not items:
+        return None
+    alternation = "|".join(re.escape(item) for item in items)
+    return re.compile(rf"(?<![\w'])(?:{alternation})(?![\w'])", re.I)
+
+
+def _pattern(vocabulary: Vocabulary, name: str) -> re.Pattern[str] | None:
+    items = vocabulary.words(name)
+    return re.compile("|".join(f"(?:{item})" for item in items), re.I) if items else None
+
+
+def _lines(text: str) -> tuple[tuple[int, str], ...]:
+    lines = []
+    offset = 0
+    for line in text.split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    return tuple(lines)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around a span: back to a full stop or line break, on to the next."""
+    low = max(0, start - 200)
+    left = max(text.rfind(".", low, start), text.rfind("\n", low, start), low - 1)
+    stops = [
+        i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
+    ]
+    return text[left + 1 : min([*stops, end + 200])]
+
+
+# ---------------------------------------------------------------- the file
+
+
+def load_model(path: Path | None = None) -> DecisionModel:
+    """The model at `path` (a site's), or the shipped one; a ModelError names what is wrong."""
+    target = path or SHIPPED_MODEL
+    name = str(target)
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ModelError(f"{name}: cannot be read ({error.strerror or error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"{name}: is not a JSON file ({error})") from error
+    model = model_from_dict(data, name)
+    return DecisionModel(
+        model.rank, model.reply, model.threshold, model.trained_on, "site" if path else "shipped"
+    )
+
+
+def model_from_dict(data: Any, name: str) -> DecisionModel:
+    if not isinstance(data, dict):
+        raise ModelError(f"{name}: expected a JSON object")
+    if data.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{name}: field 'format': expected '{MODEL_FORMAT}'")
+    if data.get("version") != MODEL_VERSION:
+        raise ModelError(f"{name}: field 'version': expected {MODEL_VERSION}")
+    threshold = data.get("threshold")
+    if not _is_number(threshold) or not 0 < threshold < 1:
+        raise ModelError(f"{name}: field 'threshold': expected a number between 0 and 1")
+    trained_on = data.get("trained_on", {})
+    if not isinstance(trained_on, dict):
+        raise ModelError(f"{name}: field 'trained_on': expected an object")
+    return DecisionModel(
+        rank=_linear(data.get("rank"), f"{name}: field 'rank'", RANK_FEATURES),
+        reply=_linear(data.get("reply"), f"{name}: field 'reply'", REPLY_FEATURES),
+        threshold=float(threshold),
+        trained_on=trained_on,
+    )
+
+
+def _linear(data: Any, where: str, known: frozenset[str]) -> LinearModel:
+    if not isinstance(data, dict):
+        raise ModelError(f"{where}: expected an object with bias, weights, means and scales")
+    bias = data.get("bias")
+    if not _is_number(bias):
+        raise ModelError(f"{where}.bias: expected a number")
+    tables: dict[str, dict[str, float]] = {}
+    for part in ("weights", "means", "scales"):
+        table = data.get(part)
+        if not isinstance(table, dict) or not all(_is_number(v) for v in table.values()):
+            raise ModelError(f"{where}.{part}: expected an object of feature names to numbers")
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ModelError(f"{where}.{part}: unknown feature '{unknown[0]}'")
+        tables[part] = {k: float(v) for k, v in table.items()}
+    if any(scale <= 0 for scale in tables["scales"].values()):
+        raise ModelError(f"{where}.scales: every scale must be above 0")
+    return LinearModel(float(bias), tables["weights"], tables["means"], tables["scales"])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_KINDS = ("kind_code", "kind_errno", "kind_name", "kind_phrase", "kind_lookup")
+_PLACEMENT = ("in_inline_code", "in_log_line", "in_quote", "in_code_fence", "on_first_line")
+_PROTOCOL_FEATURES = tuple(f"protocol_{p}" for p in PROTOCOLS)
+RANK_FEATURES = frozenset(
+    {
+        "confidence",
+        "failure",
+        "informational",
+        "probe_command",
+        "consequence",
+        "after_first_exception",
+        "mentions",
+        "corroborated",
+        "first_failure",
+        "last_failure",
+        "protocol_cued",
+        "protocol_strongest",
+        "other_protocol_cued",
+        "ambiguous_reading",
+        *_KINDS,
+        *_PLACEMENT,
+        *_PROTOCOL_FEATURES,
+    }
+)
+REPLY_FEATURES = frozenset(
+    {
+        "question",
+        "first_person",
+        "meeting_verbs",
+        "first_person_meeting",
+        "help_words",
+        "advice_words",
+        "title_prefix",
+        "starts_with_meeting_verb",
+        "hypothetical_words",
+        "project_words",
+        "resolved_words",
+        "starts_with_change_verb",
+        "change_bullets",
+        "resolution_said",
+        "definition_said",
+        "glossary",
+        "config_list",
+        "diff",
+        "stack_trace",
+        "links",
+        "code_fence",
+        "quoted_lines",
+        "code_syntax",
+        "log_lines",
+        "length",
+        "lines",
+        "single_line",
+        "cjk",
+        "confidence",
+        "corroborated",
+        "mentions",
+        "distinct_failures",
+        "many_failures",
+        "discussion_near",
+        *_KINDS,
+        *_PLACEMENT,
+        *_PROTOCOL_FEATURES,
+    }
+)

@@ -43,7 +43,6 @@ _EXPLICIT = [
         ("http",),
     ),
     (re.compile(r"returned error:\s*(?P<code>\d{3})(?!\d)", _I), "http", 0.9, ("returned",)),
-    (re.compile(r"\bWinError\s*(?P<code>\d{4,5})\b", _I), "winsock", 0.95, ("winerror",)),
     (
         re.compile(r"\bsocket\s+error\s*(?:[=:]\s*)?#?\s*(?P<code>\d{4,5})\b", _I),
         "winsock",
@@ -110,6 +109,89 @@ _EXPLICIT = [
         ("code", "status", "reply", "response", "return", "rc", "result"),
     ),
 ]
+# SSH, TLS and curl numbers are small and clash with every other family ("alert 110" is TLS,
+# "110 Restart marker" FTP; "curl: (7)" is not SFTP 7): they are read only from their own shapes.
+SHAPE_ONLY_PROTOCOLS = frozenset({"ssh", "tls", "curl"})
+# The Win32 facility of an HRESULT: 0x8007xxxx carries a Win32 error number in its low 16 bits.
+_WIN32_FACILITY = 0x8007
+_LOW_16_BITS = 0xFFFF
+_UNSIGNED_32 = 0xFFFFFFFF
+# Win32 numbers that belong to other families' knowledge: WinINet, and the Winsock range.
+_WININET_RANGE = range(12000, 12200)
+_WINSOCK_RANGE = range(10000, 11100)
+# The shapes of the layers' codes: (pattern, how to read the match, confidence, literals).
+# A reader names the family or gives the number to resolve: "hresult", "win32", "gnutls".
+_SHAPES = [
+    (re.compile(r"\bcurl:\s*\((?P<code>\d{1,3})\)", _I), "curl", 0.97, ("curl",)),
+    (
+        re.compile(
+            r"\bcurl(?:\s+error|\s+exit(?:\s+(?:code|status))?|\s+returned(?:\s+exit\s+code)?|"
+            r"\s+failed\s+with\s+(?:exit\s+)?(?:code|status)|\s+code)\s*[:#=(]?\s*(?P<code>\d{1,3})\b",
+            _I,
+        ),
+        "curl",
+        0.95,
+        ("curl",),
+    ),
+    (re.compile(r"\bGnuTLS\s+error\s+(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
+    (
+        re.compile(
+            r"\b(?:SSL|TLS)\s+alert\s+(?:number|code)\s*[:=]?\s*(?P<code>\d{1,3})\b|"
+            r"\bReceived TLS alert from the (?:server|client):[^(\n]{0,80}\((?P<paren>\d{1,3})\)|"
+            r"\balert (?:code|number) (?:is )?(?P<event>\d{1,3})\b",
+            _I,
+        ),
+        "tls",
+        0.95,
+        ("alert",),
+    ),
+    (
+        re.compile(
+            r"\bReceived disconnect from [^\n]{0,160}?:\s?(?P<code>\d{1,2}):|"
+            r"\bSSH_MSG_DISCONNECT\W{1,3}(?P<msg>\d{1,2})\b|"
+            r"\bdisconnect message\s+type\s+(?P<type>\d{1,2})\b|"
+            r"\bdisconnect(?:ed)?,?\s+(?:reason|reason code)\s*[:=]?\s*(?P<reason>\d{1,2})\b",
+            _I,
+        ),
+        "ssh",
+        0.95,
+        ("disconnect",),
+    ),
+    (re.compile(r"\bWinError\s*(?P<code>\d{1,5})\b", _I), "win32", 0.95, ("winerror",)),
+    (
+        re.compile(
+            r"\bSystem error (?P<code>\d{1,5}) has occurred|"
+            r"\bERROR (?P<robocopy>\d{1,5}) \(0x[0-9A-Fa-f]{8}\)|"
+            r"\b(?:Win32|GetLastError\(\))\s*(?:error|status|code)?\s*(?:[:=]|returned|is)?\s*"
+            r"(?P<win32>\d{1,5})\b",
+            _I,
+        ),
+        "win32",
+        0.92,
+        ("system error", "error", "win32", "getlasterror"),
+    ),
+    (
+        re.compile(
+            r"\b0x(?P<code>8[0-9A-Fa-f]{7})\b|\((?P<bare>8007[0-9A-Fa-f]{4}),\s*\d+\)|"
+            r"(?<![\w.])(?P<decimal>-21474\d{5}|21(?:47|48)\d{6})(?!\d)",
+            _I,
+        ),
+        "hresult",
+        0.93,
+        ("0x", "8007", "-2147", "2147", "2148"),
+    ),
+]
+# An IIS FTP log line without its "#Fields:" header: method, path, status, Win32 status, substatus.
+_IIS_FTP_LINE = re.compile(
+    r"\b(?:USER|PASS|STOR|RETR|LIST|NLST|MLSD|CWD|MKD|DELE|RNFR|RNTO|APPE|SIZE|ControlChannel\w*|"
+    r"DataChannel\w*) \S+ (?P<status>[1-5]\d\d) (?P<win32>\d{1,10}) \d{1,5}\b"
+)
+
+# Linux numbers only socket and network errors from here on; below, file systems share them.
+_SOCKET_ERRNO_FROM = 88
+# A file path after an errno's message: the error is the file system's.
+_PATH_AFTER = re.compile(r"""[:,]\s*(?:u?['"])?(?:/|[A-Za-z]:\\|\.{1,2}/|~/|\\\\)""")
+
 # Each pattern with the literals (lower case) of which the text must hold one for it to match.
 _ERRNO = [
     (re.compile(r"\[Errno\s*(?P<errno>-?\d{1,5})\]", _I), ("errno",)),
@@ -188,21 +270,31 @@ class CodeFinder:
         lowered = text.lower()
         findings: list[Finding] = []
         claimed: set[int] = set()
-        if "#Fields:" in text:
-            for protocol, start, end in _w3c_statuses(text):
-                finding = self._code_finding(
-                    text, text[start:end], start, end, protocol, 0.85, cues
-                )
-                if finding:
-                    claimed.add(start)
-                    findings.append(finding)
+        shaped, shape_spans = self._shapes(text, lowered)
+        findings += shaped
+        # A number inside a layer's shape ("GnuTLS error -110", "0x80070005") is no other code.
+        claimed.update(position for start, end in shape_spans for position in range(start, end))
+        statuses = list(_w3c_statuses(text)) if "#Fields:" in text else []
+        statuses += _iis_ftp_statuses(text)
+        for protocol, start, end in statuses:
+            if start in claimed:
+                continue
+            value = text[start:end]
+            finding = (
+                self._code_finding(text, value, start, end, protocol, 0.85, cues)
+                if protocol != "windows"
+                else self._layer_finding(self._win32(int(value)), start, end, value, 0.85)
+            )
+            if finding:
+                claimed.add(start)
+                findings.append(finding)
         for pattern, needs in _ERRNO:
             if not any(literal in lowered for literal in needs):
                 continue
             for match in pattern.finditer(text):
-                finding = self._errno_finding(match, cues)
+                claimed.add(match.start("errno"))  # an errno is no other code, read or not
+                finding = self._errno_finding(text, match)
                 if finding:
-                    claimed.add(match.start("errno"))
                     findings.append(finding)
         for pattern, protocol, confidence, needs in _EXPLICIT:
             if not any(literal in lowered for literal in needs):
@@ -232,6 +324,60 @@ class CodeFinder:
                 findings.append(finding)
         return findings
 
+    def _shapes(self, text: str, lowered: str) -> tuple[list[Finding], list[tuple[int, int]]]:
+        findings = []
+        spans = []
+        for pattern, reader, confidence, needs in _SHAPES:
+            if not any(literal in lowered for literal in needs):
+                continue
+            for match in pattern.finditer(text):
+                spans.append(match.span())
+                group = next(name for name, value in match.groupdict().items() if value)
+                value = match[group]
+                key = self._read_shape(reader, group, value)
+                finding = self._layer_finding(
+                    key, match.start(group), match.end(group), match.group(0), confidence
+                )
+                if finding is not None:
+                    findings.append(finding)
+        return findings, spans
+
+    def _read_shape(self, reader: str, group: str, value: str) -> tuple[str, str] | None:
+        if reader == "gnutls":
+            entry = self.kb.by_name(f"gnutls {value}")
+            return entry.key if entry is not None and entry.protocol == "tls" else None
+        if reader == "win32":
+            return self._win32(int(value))
+        if reader == "hresult":
+            number = int(value, 16) if group != "decimal" else int(value) & _UNSIGNED_32
+            return self._hresult(number)
+        return (reader, str(int(value)))
+
+    def _win32(self, number: int) -> tuple[str, str] | None:
+        """A Win32 error number, read in the family whose knowledge has it."""
+        if number == 0:
+            return None
+        if number in _WININET_RANGE:
+            return ("wininet", str(number))
+        if number in _WINSOCK_RANGE:
+            return ("winsock", str(number))
+        if number > _LOW_16_BITS:
+            return self._hresult(number)
+        return ("windows", str(number))
+
+    def _hresult(self, number: int) -> tuple[str, str] | None:
+        if number >> 16 == _WIN32_FACILITY:
+            return self._win32(number & _LOW_16_BITS)
+        return ("windows", f"0x{number:08X}")
+
+    def _layer_finding(
+        self, key: tuple[str, str] | None, start: int, end: int, matched: str, confidence: float
+    ) -> Finding | None:
+        entry = self.kb.get(*key) if key is not None else None
+        if entry is None:
+            return None
+        return Finding(entry, confidence, (start, end), "code", matched, (entry,))
+
     def _bare_confidence(
         self, text: str, start: int, end: int, asked: bool, error_talk: bool
     ) -> float:
@@ -240,7 +386,10 @@ class CodeFinder:
         before = text[max(start_of_line, start - 40) : start]
         after = text[end : min(end_of_line, end + 40)]
         noise_after = _NOISE_AFTER.match(after) and not _REPLY_SENTENCE.match(after)
-        bracketed_id = before.endswith("[") and after.startswith("]")
+        # "[550]" standing alone is an index or an id; glued to a message ("denied.[550]") a code.
+        bracketed_id = (
+            before.endswith("[") and after.startswith("]") and not before[-2:-1].strip(" \t")
+        )
         if noise_after or bracketed_id or _NOISE_BEFORE.search(before):
             return 0.0
         if asked:
@@ -306,7 +455,7 @@ class CodeFinder:
         if protocol is not None:
             entry = self.kb.get(protocol, code)
             return [entry] if entry else []
-        readings = self.kb.with_code(code)
+        readings = [e for e in self.kb.with_code(code) if e.protocol not in SHAPE_ONLY_PROTOCOLS]
         if len(code.lstrip("-")) <= 2:
             return [e for e in readings if e.protocol in ("sftp", "winsock")]
         return readings
@@ -336,9 +485,12 @@ class CodeFinder:
             self._wording_cache[entry.key] = cached
         return cached
 
-    def _errno_finding(self, match: re.Match[str], cues: Cues) -> Finding | None:
+    def _errno_finding(self, text: str, match: re.Match[str]) -> Finding | None:
         number = int(match["errno"])
         span = (match.start(), match.end())
+        after = text[match.end() : line_end(text, match.end())]
+        if 0 <= number < _SOCKET_ERRNO_FROM and _PATH_AFTER.search(after):
+            return None  # "[Errno 13] Permission denied: '/srv/in/a.csv'": a file's, not a socket's
         if number >= 10000 or number in (6, 8, 87, 995, 996, 997):
             entry = self.kb.get("winsock", str(number))
             confidence = 0.95
@@ -346,7 +498,7 @@ class CodeFinder:
             entry = self._errno.get(number)
             # Low numbers (EACCES 13, EINVAL 22...) are file-system errors as often as socket
             # ones; from 88 on, Linux numbers only socket and network errors.
-            confidence = 0.85 if number >= 88 or number < 0 else 0.6
+            confidence = 0.85 if number >= _SOCKET_ERRNO_FROM or number < 0 else 0.6
             if entry is None:
                 entry = self._errno_macos.get(number)
                 confidence = 0.6
@@ -357,7 +509,8 @@ class CodeFinder:
 
 def _w3c_statuses(text: str) -> Iterator[tuple[str, int, int]]:
     """Status columns of a W3C extended log (IIS FTP and web logs): the "#Fields:" header names
-    the columns, so sc-status is read where it stands, FTP or HTTP by the method beside it."""
+    the columns, so sc-status is read where it stands, FTP or HTTP by the method beside it, and
+    sc-win32-status, the Windows error behind it."""
     columns: list[str] = []
     offset = 0
     for line in text.split("\n"):
@@ -373,7 +526,21 @@ def _w3c_statuses(text: str) -> Iterator[tuple[str, int, int]]:
                 if status.group(0).isdigit() and len(status.group(0)) == 3:
                     protocol = "ftp" if method.upper() in FTP_VERBS else "http"
                     yield protocol, offset + status.start(), offset + status.end()
+                if "sc-win32-status" in columns:
+                    win32 = values[columns.index("sc-win32-status")]
+                    if win32.group(0).isdigit() and win32.group(0) != "0":
+                        yield "windows", offset + win32.start(), offset + win32.end()
         offset += len(line) + 1
+
+
+def _iis_ftp_statuses(text: str) -> list[tuple[str, int, int]]:
+    """The FTP status and the Win32 status of IIS FTP log lines pasted without their header."""
+    found = []
+    for match in _IIS_FTP_LINE.finditer(text):
+        found.append(("ftp", *match.span("status")))
+        if match["win32"] != "0":
+            found.append(("windows", *match.span("win32")))
+    return found
 
 
 def _bounded(matches: Iterable[re.Match[str]], limit: int) -> list[re.Match[str]]:

@@ -86,6 +86,8 @@ class _Phrase:
     # Entries for which this wording is only an HTTP reason phrase: alone ("Connection timed
     # out", without the number) it is weak evidence of that status.
     weak: frozenset[tuple[str, str]] = frozenset()
+    # Whether it says something failed ("can't", "denied"): then only a line saying so matches.
+    negative: bool = False
 
     @property
     def only_weak(self) -> bool:
@@ -108,6 +110,10 @@ class PhraseFinder:
     def __init__(self, kb: KnowledgeBase, vocabulary: Vocabulary) -> None:
         self.kb = kb
         self.vocabulary = vocabulary
+        # By their first letters, as the phrase index keys words: a typo ("incorect") keeps them.
+        self._failure_words = frozenset(
+            _anchor_key(word) for word in vocabulary.words("errors.words.failure")
+        )
         phrase_entries: dict[str, list[Entry]] = defaultdict(list)
         from_phrases: set[tuple[str, tuple[str, str]]] = set()
         for entry in kb:
@@ -132,7 +138,8 @@ class PhraseFinder:
             if len(tokens) == 1:
                 continue  # single words are names: matched only next to an error label
             exact = len(norm) < SHORT_PHRASE_CHARS
-            self._phrases.append(_Phrase(norm, tuple(entries), exact, weak))
+            negative = not self._failure_words.isdisjoint(map(_anchor_key, tokens))
+            self._phrases.append(_Phrase(norm, tuple(entries), exact, weak, negative))
         self._postings, self._anchors, self._anchors_needed = self._build_anchor_index()
         # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
         self._twin_cache: dict[tuple[str, str], Entry | None] = {}
@@ -213,12 +220,17 @@ class PhraseFinder:
         keys = {_anchor_key(token) for token in tokens}
         candidates = {p for key in keys for p in self._postings.get(key, ())}
         padded = f" {norm} "
+        negative_line = not self._failure_words.isdisjoint(
+            _anchor_key(token.strip("_")) for token in tokens
+        )
         fuzzy: list[_Phrase] = []
         floors: list[float] = []
         for position in sorted(candidates):
             if len(self._anchors[position] & keys) < self._anchors_needed[position]:
                 continue
             phrase = self._phrases[position]
+            if phrase.negative and not negative_line:
+                continue
             if phrase.exact:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))

@@ -22,6 +22,7 @@ from bot.engine.decide import Conversation, Decider
 from bot.engine.model import (
     RANK_FEATURES,
     REPLY_FEATURES,
+    WORD_FEATURE,
     DecisionModel,
     LinearModel,
     Shape,
@@ -36,7 +37,7 @@ TARGET_FALSE_REPLIES = 0.04
 OUTER_FOLDS = 5
 INNER_FOLDS = 3
 # Inverse regularization strength of both logistic regressions: small data, many features.
-REGULARIZATION_C = 0.5
+REGULARIZATION_C = 0.05
 # False-reply rates at which the report gives the recall, for the whole trade-off.
 TRADE_OFF_POINTS = (0.03, 0.05, 0.10)
 # The model of an engine that only observes messages for training: it decides nothing.
@@ -147,10 +148,11 @@ def _reply_rows(
 
 def fit_reply(engine: Engine, rank: LinearModel, items: Sequence[Observed]) -> LinearModel:
     rows = _reply_rows(engine, rank, items)
+    words = tuple(WORD_FEATURE + word for word in engine.features.discourse_words)
     return _fit_linear(
         [features for _, _, features in rows],
         [int(item.case.expect_reply) for item, _, _ in rows],
-        _REPLY_NAMES,
+        _REPLY_NAMES + words,
     )
 
 

@@ -29,6 +29,16 @@ MODEL_FORMAT = "errdesk-decision-model"
 MODEL_VERSION = 1
 SHIPPED_MODEL = Path(__file__).with_name("decision_model.json")
 
+# The prefix of a discourse word's feature: "word:should" is 1 when the message holds "should".
+WORD_FEATURE = "word:"
+# How far into a message its opening reaches: a greeting, an @mention of someone.
+_OPENING_CHARS = 40
+_MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
+_VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
+# Modal verbs of design talk: "can X be retried", "should return 404".
+_MODAL = re.compile(r"\b(?:can|could|should|would|will|shall|must|may|might)\b[^.?!\n]{0,30}\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b", re.I)
+# A code as the subject of a sentence: "500 is returned if ...", "ECONNRESET means ...".
+_SUBJECT_AFTER = re.compile(r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b", re.I)
 # Replies that only say an earlier command failed ("503 RNFR required first").
 CONSEQUENCES = frozenset({("ftp", "503")})
 # Python names the original exception first: what follows this line is a consequence.
@@ -176,6 +186,9 @@ class FeatureReader:
                 "talk.report.meeting",
                 "talk.report.help",
                 "talk.report.advice",
+                "talk.report.bug_template",
+                "talk.report.greeting",
+                "talk.talk.pr_template",
                 "talk.talk.hypothetical",
                 "talk.talk.project",
                 "talk.talk.resolved",
@@ -185,6 +198,8 @@ class FeatureReader:
             w.lower() for w in vocabulary.words("talk.talk.change_verbs")
         )
         self._meeting_verbs = frozenset(w.lower() for w in vocabulary.words("talk.report.meeting"))
+        self.discourse_words = tuple(sorted({w.lower() for w in vocabulary.words("talk.words.discourse")}))
+        self._discourse = _word_pattern(self.discourse_words)
         self._discussion = _pattern(vocabulary, "talk.talk.discussion_patterns")
         self._resolved = _pattern(vocabulary, "talk.talk.resolved_patterns")
         self._definition = _pattern(vocabulary, "talk.talk.definition_patterns")
@@ -205,6 +220,13 @@ class FeatureReader:
             "help_words": _capped(self._count("talk.report.help", text)),
             "advice_words": _capped(self._count("talk.report.advice", text)),
             "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
+            "bug_template": _capped(self._count("talk.report.bug_template", text)),
+            "pr_template": _capped(self._count("talk.talk.pr_template", text)),
+            "opens_with_greeting": float(
+                self._count("talk.report.greeting", text[: _OPENING_CHARS]) > 0
+            ),
+            "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
+            "version_numbers": _capped(len(_VERSION.findall(text))),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
             "hypothetical_words": _capped(self._count("talk.talk.hypothetical", text)),
             "project_words": _capped(self._count("talk.talk.project", text)),
@@ -229,6 +251,9 @@ class FeatureReader:
             "single_line": float(len(nonblank) == 1),
             "cjk": float(_CJK.search(text) is not None),
         }
+        if self._discourse is not None:
+            for word in {m.group(0).lower() for m in self._discourse.finditer(text)}:
+                features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
         return Shape(features, lines, fences, text.find(AFTERMATH_LINE))
 
@@ -241,9 +266,14 @@ class FeatureReader:
         start = finding.span[0]
         protocol_cues = cues.protocols
         strongest = protocol_cues.strongest()
+        low, high = line_start(text, start), line_end(text, start)
+        on_line = [f.span[0] for f in findings if f is not finding and low <= f.span[0] <= high]
         features = {
             "confidence": finding.confidence,
             f"kind_{_kind_group(finding)}": 1.0,
+            # "curl: (25) Failed FTP upload: 553": a wrapper's code first, the server's after it.
+            "other_finding_before_on_line": float(any(o < start for o in on_line)),
+            "other_finding_after_on_line": float(any(o > start for o in on_line)),
             "failure": float(entry.is_failure),
             "informational": float(entry.verdict == "info"),
             "probe_command": float(finding.failure.probe and entry.is_failure),
@@ -274,7 +304,21 @@ class FeatureReader:
         """What speaks for the message being a report of this error, not talk about it."""
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
+        sentence = _sentence(text, start, end)
+        before = sentence[: max(0, start - (end - len(sentence)))].strip() if sentence else ""
         features = dict(shape.features)
+        features.update(
+            {
+                "sentence_question": float("?" in sentence),
+                "sentence_first_person": float(self._count("talk.report.first_person", sentence) > 0),
+                "sentence_meeting_verb": float(self._count("talk.report.meeting", sentence) > 0),
+                "sentence_modal": float(_MODAL.search(sentence) is not None),
+                "sentence_hypothetical": float(self._count("talk.talk.hypothetical", sentence) > 0),
+                "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
+                "error_share_of_text": min(1.0, (end - start) / max(len(text.strip()), 1)),
+            }
+        )
+
         features.update(self._placement(decisive, text, shape))
         features.update(
             {
@@ -413,7 +457,7 @@ def _linear(data: Any, where: str, known: frozenset[str]) -> LinearModel:
         table = data.get(part)
         if not isinstance(table, dict) or not all(_is_number(v) for v in table.values()):
             raise ModelError(f"{where}.{part}: expected an object of feature names to numbers")
-        unknown = sorted(set(table) - known)
+        unknown = sorted(n for n in set(table) - known if not n.startswith(WORD_FEATURE))
         if unknown:
             raise ModelError(f"{where}.{part}: unknown feature '{unknown[0]}'")
         tables[part] = {k: float(v) for k, v in table.items()}
@@ -445,6 +489,8 @@ RANK_FEATURES = frozenset(
         "protocol_strongest",
         "other_protocol_cued",
         "ambiguous_reading",
+        "other_finding_before_on_line",
+        "other_finding_after_on_line",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,
@@ -459,6 +505,11 @@ REPLY_FEATURES = frozenset(
         "help_words",
         "advice_words",
         "title_prefix",
+        "bug_template",
+        "pr_template",
+        "opens_with_greeting",
+        "addresses_someone",
+        "version_numbers",
         "starts_with_meeting_verb",
         "hypothetical_words",
         "project_words",
@@ -486,6 +537,13 @@ REPLY_FEATURES = frozenset(
         "distinct_failures",
         "many_failures",
         "discussion_near",
+        "sentence_question",
+        "sentence_first_person",
+        "sentence_meeting_verb",
+        "sentence_modal",
+        "sentence_hypothetical",
+        "code_is_subject",
+        "error_share_of_text",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,

@@ -41,8 +41,13 @@ class Vocabulary:
         return tuple(p for p in PROTOCOLS if p in named)
 
     @cached_property
-    def cue_by_word(self) -> dict[str, str]:
-        return {w.lower(): p for p, words in self.cue_words.items() for w in words}
+    def cue_by_word(self) -> dict[str, tuple[str, ...]]:
+        """Each cue word and the protocols it speaks for ("ssh": SSH itself, and SFTP over it)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for protocol, words in self.cue_words.items():
+            for word in words:
+                found[word.lower()] = (*found.get(word.lower(), ()), protocol)
+        return found
 
     @cached_property
     def cue_strings(self) -> tuple[tuple[str, str], ...]:

@@ -12,6 +12,8 @@ from bot.engine.triage import FailureContext, Triage
 from bot.engine.vocabulary import Vocabulary
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
+# A protocol's own name counts as this many cue words.
+NAMED_WEIGHT = 2
 
 
 class ProtocolCues(Mapping[str, float]):
@@ -64,16 +66,17 @@ def _count_cues(text: str, vocabulary: Vocabulary) -> dict[str, float]:
     prefix_starts = vocabulary.cue_prefix_starts
     for word in _WORD.findall(text):
         lowered = word.lower()
-        protocol = by_word.get(lowered)
-        if protocol is None:
+        protocols = by_word.get(lowered, ())
+        if not protocols:
             if word in methods:
-                protocol = methods[word]
+                protocols = (methods[word],)
             elif lowered[:3] in prefix_starts:
-                protocol = next(
-                    (p for start, p in vocabulary.cue_prefixes if lowered.startswith(start)), None
-                )
-        if protocol is not None:
-            counts[protocol] += 1
+                protocols = tuple(
+                    p for start, p in vocabulary.cue_prefixes if lowered.startswith(start)
+                )[:1]
+        for protocol in protocols:
+            # The protocol named outright ("FTP permission denied") says the most.
+            counts[protocol] += NAMED_WEIGHT if lowered == protocol else 1
     lowered_text = text.lower()
     for cue, protocol in vocabulary.cue_strings:
         counts[protocol] += lowered_text.count(cue)

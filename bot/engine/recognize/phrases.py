@@ -83,8 +83,8 @@ class _Phrase:
     norm: str
     entries: tuple[Entry, ...]
     exact: bool
-    # Entries for which this wording is only an HTTP reason phrase: alone ("Connection timed
-    # out", without the number) it is weak evidence of that status.
+    # Entries for which this wording is only their title, never seen printed alone ("Connection
+    # timed out" as HTTP 522's reason phrase): without the number it is weak evidence.
     weak: frozenset[tuple[str, str]] = frozenset()
     # Whether it says something failed ("can't", "denied"): then only a line saying so matches.
     negative: bool = False
@@ -129,9 +129,9 @@ class PhraseFinder:
         self._cjk_phrases: list[_Phrase] = []
         for norm, entries in phrase_entries.items():
             tokens = norm.split()
-            weak = frozenset(
-                e.key for e in entries if e.protocol == "http" and (norm, e.key) not in from_phrases
-            )
+            # A title no software was seen printing ("Access denied", "Internal error"): alone,
+            # weak evidence of that code.
+            weak = frozenset(e.key for e in entries if (norm, e.key) not in from_phrases)
             if _CJK.search(norm):
                 self._cjk_phrases.append(_Phrase(norm, tuple(entries), True, weak))
                 continue

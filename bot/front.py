@@ -23,6 +23,7 @@ import contextlib
 import io
 import logging
 import os
+import random
 import re
 import resource
 import sys
@@ -54,6 +55,9 @@ WRITE_SECONDS = 10.0
 IDLE_SECONDS = 5.0
 MAX_CONNECTIONS = 10_000
 HEARTBEAT_SECONDS = 0.5
+# Deadlines fall anywhere in their last quarter: a thousand connections opened together must
+# not all be closed in the same instant, with Slack's requests queued behind the closing.
+DEADLINE_SPREAD = 0.25
 # Answered on the event loop itself: liveness does not queue behind busy threads.
 INLINE_PATHS = frozenset({"/healthz"})
 # Requests refused are logged at most once in this many seconds.
@@ -428,7 +432,8 @@ class Connection(asyncio.Protocol):
 
     def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
         self._disarm()
-        self._timer = asyncio.get_running_loop().call_later(seconds, callback)
+        spread = seconds * (1 - random.uniform(0, DEADLINE_SPREAD))
+        self._timer = asyncio.get_running_loop().call_later(spread, callback)
 
     def _disarm(self) -> None:
         if self._timer is not None:

@@ -11,6 +11,12 @@ The same load goes to a minimal Bolt app that only acknowledges, served the same
 (`benchmarks.minimal_app`), in the same run: both servers are up at once and the load
 alternates between them in rounds, so the ratio of the two is what errdesk adds and not a
 change in the machine's load. Everything stays on 127.0.0.1 and is bounded in count and time.
+
+Then, at Slack's real rates (bursts of 50 events a second between quiet seconds at 5), rounds
+that alternate between three loads: errdesk, the minimal app, and errdesk again with 1,000
+connections held open by other clients (half idle, half stopped in the middle of a request,
+each opened again as soon as the server closes it at its deadline). Two ratios come of it:
+errdesk's p99 over the minimal app's, and errdesk's p99 with the held connections over without.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import http.client
 import importlib.util
 import json
 import math
+import multiprocessing
 import os
 import queue
+import selectors
 import signal
 import socket
 import subprocess
@@ -73,6 +81,21 @@ REQUEST_TIMEOUT = 10.0
 
 ACK_P99_TARGET = 0.050
 BASELINE_FACTOR = 1.5
+
+# Connections held open by other clients in the last load of the Slack-rate rounds.
+HELD_CONNECTIONS = 1_000
+QUICK_HELD_CONNECTIONS = 100
+# Opened this long before the load, so the server's 5 s deadlines close some during it.
+HELD_LEAD_SECONDS = 2.0
+HELD_OPENING = (
+    b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 4000\r\n\r\n{"type": "event_callback", '
+)
+# Slack's rates: a second of burst at 50 events a second, then a quiet second at 5.
+BURST_RATE = 50.0
+QUIET_RATE = 5.0
+SLACK_RATE_CYCLES = 4
+SLACK_RATE_ROUNDS = 2
 
 # A few pasted log excerpts beside the one-line errors: what a helpdesk channel receives.
 LOG_EXCERPTS = (
@@ -197,15 +220,19 @@ def drive(
     headers: Sequence[dict[str, str]],
     rate: float,
     connections: int = CONNECTIONS,
+    offsets: Sequence[float] | None = None,
 ) -> LoadResult:
-    """Send every body at its due time over a pool of keep-alive connections; wait for all."""
+    """Send every body at its due time over a pool of keep-alive connections; wait for all.
+
+    Body i is due i / rate seconds after the start, or offsets[i] seconds when given.
+    """
     sender = _Sender(port, bodies, headers)
     threads = [threading.Thread(target=sender.work, daemon=True) for _ in range(connections)]
     for thread in threads:
         thread.start()
     first_due = time.monotonic() + 0.05
     for index in range(len(bodies)):
-        due = first_due + index / rate
+        due = first_due + (offsets[index] if offsets is not None else index / rate)
         sender.samples[index].due = due
         delay = due - time.monotonic()
         if delay > 0:
@@ -219,6 +246,90 @@ def drive(
     samples = sender.samples
     last = max((s.acked for s in samples if not math.isnan(s.acked)), default=first_due)
     return LoadResult(samples, sender.reconnects, last - first_due)
+
+
+def slack_rate_offsets(cycles: int) -> list[float]:
+    """When each event is due at Slack's real rates: a burst second, then a quiet second."""
+    offsets: list[float] = []
+    for cycle in range(cycles):
+        start = cycle * 2.0
+        offsets += [start + i / BURST_RATE for i in range(int(BURST_RATE))]
+        offsets += [start + 1.0 + i / QUIET_RATE for i in range(int(QUIET_RATE))]
+    return offsets
+
+
+class HeldConnections:
+    """`count` connections to `port` that never finish a request, kept at `count`, from a
+    process of their own (so that opening them again does not slow the load generator).
+
+    Half send nothing, half stop in the middle of a request; the server closes them at its
+    deadlines and each is opened again at once, as a hostile client would.
+    """
+
+    def __init__(self, port: int, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._reopened = context.Value("i", 0)
+        self._ready = context.Event()
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=hold_connections,
+            args=(port, count, self._ready, self._stop, self._reopened),
+            daemon=True,
+        )
+
+    @property
+    def reopened(self) -> int:
+        return int(self._reopened.value)
+
+    def __enter__(self) -> HeldConnections:
+        self._process.start()
+        if not self._ready.wait(START_SECONDS):
+            raise RuntimeError("the held connections could not be opened")
+        time.sleep(HELD_LEAD_SECONDS)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._process.join(timeout=STOP_SECONDS)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def hold_connections(port: int, count: int, ready: Any, stop: Any, reopened: Any) -> None:
+    """The held connections' process: open them, then open again each one the server closes."""
+    from bot.front import raise_open_files_limit
+
+    raise_open_files_limit()
+    selector = selectors.DefaultSelector()
+
+    def open_one(opening: bytes) -> None:
+        connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if opening:
+            connection.sendall(opening)
+        connection.setblocking(False)
+        selector.register(connection, selectors.EVENT_READ, opening)
+
+    for number in range(count):
+        open_one(HELD_OPENING if number % 2 else b"")
+    ready.set()
+    while not stop.is_set():
+        for key, _ in selector.select(timeout=0.1):
+            connection = key.fileobj
+            assert isinstance(connection, socket.socket)
+            try:
+                if connection.recv(65536):
+                    continue  # an answer (408) comes before the close
+            except BlockingIOError:
+                continue
+            except OSError:
+                pass
+            selector.unregister(connection)
+            connection.close()
+            open_one(key.data)
+            with reopened.get_lock():
+                reopened.value += 1
+    for key in list(selector.get_map().values()):
+        key.fileobj.close()  # type: ignore[union-attr]
 
 
 class _Sender:
@@ -398,11 +509,20 @@ def warm_up(target: Target, fake: Any) -> None:
         _wait_replies(fake, target.stamps[:WARMUP_EVENTS], DRAIN_SECONDS)
 
 
-def load_round(target: Target, fake: Any, first: int, count: int, rate: float) -> None:
-    """Events first..first+count at `rate`; for errdesk, then wait for their replies."""
+def load_round(
+    target: Target,
+    fake: Any,
+    first: int,
+    count: int,
+    rate: float,
+    offsets: Sequence[float] | None = None,
+) -> None:
+    """Events first..first+count at `rate` (or at `offsets`); for errdesk, wait for replies."""
     chunk = slice(WARMUP_EVENTS + first, WARMUP_EVENTS + first + count)
     cpu_before = target.server.cpu_seconds()
-    result = drive(target.server.port, target.bodies[chunk], target.headers[chunk], rate)
+    result = drive(
+        target.server.port, target.bodies[chunk], target.headers[chunk], rate, offsets=offsets
+    )
     if target.replies:
         stamps = target.stamps[chunk]
         arrivals = _wait_replies(fake, stamps, DRAIN_SECONDS)
@@ -450,8 +570,11 @@ def run(quick: bool = False, events: int | None = None, rate: float | None = Non
 
     texts = event_texts()
     rounds = 1 if quick else ROUNDS
+    held_count = QUICK_HELD_CONNECTIONS if quick else HELD_CONNECTIONS
     fake = FakeSlack()
     targets: list[Target] = []
+    slack_rates: dict[str, LoadResult] = {}
+    reopened = 0
     try:
         with tempfile.TemporaryDirectory(prefix="errdesk-bench-") as folder:
             try:
@@ -472,13 +595,45 @@ def run(quick: bool = False, events: int | None = None, rate: float | None = Non
                     count = (number + 1) * events // rounds - first
                     for target in targets:
                         load_round(target, fake, first, count, rate)
+                slack_rates, reopened = _slack_rate_scenario(
+                    targets, fake, texts, held_count, quick
+                )
             finally:
                 for target in targets:
                     target.server.stop()
     finally:
         fake.close()
     results = {target.server.name: target.result for target in targets}
-    return _rows(results, events, rate, len(texts))
+    rows = _rows(results, events, rate, len(texts))
+    if slack_rates:
+        rows += _slack_rate_rows(slack_rates, held_count, reopened)
+    return rows
+
+
+def _slack_rate_scenario(
+    targets: Sequence[Target], fake: Any, texts: Sequence[str], held: int, quick: bool
+) -> tuple[dict[str, LoadResult], int]:
+    """Errdesk, the minimal app, errdesk with `held` connections held open: alternating rounds
+    at Slack's rates. The results by load, and how often held connections were opened again."""
+    rounds = 1 if quick else SLACK_RATE_ROUNDS
+    offsets = slack_rate_offsets(1 if quick else SLACK_RATE_CYCLES // SLACK_RATE_ROUNDS)
+    errdesk, minimal = targets
+    loads: dict[str, Target] = {}
+    for tag, (name, target) in enumerate(
+        (("errdesk", errdesk), ("minimal Bolt", minimal), ("errdesk, held", errdesk)), start=3
+    ):
+        run_tag = f"{target.server.port:05d}{tag}"
+        plan = signed_requests(texts, WARMUP_EVENTS + len(offsets) * rounds, run_tag)
+        loads[name] = Target(target.server, target.replies, *plan)
+    reopened = 0
+    for number in range(rounds):
+        first = number * len(offsets)
+        load_round(loads["errdesk"], fake, first, len(offsets), RATE, offsets)
+        load_round(loads["minimal Bolt"], fake, first, len(offsets), RATE, offsets)
+        with HeldConnections(errdesk.server.port, held) as holder:
+            load_round(loads["errdesk, held"], fake, first, len(offsets), RATE, offsets)
+        reopened += holder.reopened
+    return {name: target.result for name, target in loads.items()}, reopened
 
 
 def _rows(results: dict[str, LoadResult], events: int, rate: float, kinds: int) -> list[Row]:
@@ -538,17 +693,78 @@ def _rows(results: dict[str, LoadResult], events: int, rate: float, kinds: int) 
             )
         )
     if "errdesk" in p99 and "minimal Bolt" in p99:
-        factor = safe_ratio(p99["errdesk"], p99["minimal Bolt"])
-        p50 = {name: percentile(result.ack_latencies(), 50) for name, result in results.items()}
         rows.append(
-            Row(
-                PART,
-                "errdesk / minimal Bolt",
-                "ack latency ratio p99 (p50)",
-                f"{ratio(factor)} ({ratio(safe_ratio(p50['errdesk'], p50['minimal Bolt']))})",
-                "<= 1.5x",
-                judged(factor <= BASELINE_FACTOR),
-            )
+            _ratio_row("errdesk / minimal Bolt", results["errdesk"], results["minimal Bolt"])
         )
     rows.append(Row(PART, "event texts", "distinct messages sent", f"{kinds} (errors, logs)"))
+    return rows
+
+
+def _ratio_row(subject: str, measured: LoadResult, baseline: LoadResult) -> Row:
+    """The p99 (and p50) acknowledgement latency of `measured` over `baseline`'s."""
+    factor = safe_ratio(
+        percentile(measured.ack_latencies(), 99), percentile(baseline.ack_latencies(), 99)
+    )
+    p50 = safe_ratio(
+        percentile(measured.ack_latencies(), 50), percentile(baseline.ack_latencies(), 50)
+    )
+    return Row(
+        PART,
+        subject,
+        "ack latency ratio p99 (p50)",
+        f"{ratio(factor)} ({ratio(p50)})",
+        f"<= {BASELINE_FACTOR}x",
+        judged(factor <= BASELINE_FACTOR),
+    )
+
+
+def _latency_rows(subject: str, result: LoadResult, *, replies: bool) -> list[Row]:
+    """Acknowledgement latency and errors of one load, for the scenarios beside the main one."""
+    latencies = result.ack_latencies()
+    missing = len(result.samples) - len(result.reply_delays) if replies else 0
+    return [
+        Row(
+            PART,
+            subject,
+            "ack latency p50 / p95 / p99",
+            " / ".join(duration(percentile(latencies, q)) for q in (50, 95, 99)),
+        ),
+        Row(
+            PART,
+            subject,
+            "errors: not 200 / no reply",
+            f"{result.failures} / {missing}",
+            "0 / 0",
+            judged(result.failures == 0 and missing == 0),
+        ),
+    ]
+
+
+def _slack_rate_rows(results: dict[str, LoadResult], held: int, reopened: int) -> list[Row]:
+    events = len(results["errdesk"].samples)
+    load = f"{events:,} events at Slack's rates ({BURST_RATE:.0f}/s bursts)"
+    rows: list[Row] = []
+    for name, result in results.items():
+        subject = f"{name}, {load}"
+        if name == "errdesk, held":
+            subject = f"errdesk, {load}, {held:,} connections held open"
+        rows += _latency_rows(subject, result, replies=name != "minimal Bolt")
+    rows.append(
+        Row(
+            PART,
+            f"errdesk, {held:,} connections held open",
+            "closed by the server at its deadlines, opened again",
+            f"{reopened:,}",
+        )
+    )
+    rows.append(
+        _ratio_row(
+            "errdesk / minimal Bolt at Slack's rates", results["errdesk"], results["minimal Bolt"]
+        )
+    )
+    rows.append(
+        _ratio_row(
+            f"errdesk, {held:,} held open / none", results["errdesk, held"], results["errdesk"]
+        )
+    )
     return rows

@@ -1,10 +1,13 @@
 """`errdesk serve`: the Slack app over HTTP (gunicorn) or Socket Mode, with health endpoints.
 
-HTTP mode runs gunicorn, a production server, over Bolt's WSGI adapter. Worker model: `gthread`,
-WEB_CONCURRENCY processes (default 1) of ERRDESK_THREADS threads (default 8). Threads, because
-Bolt answers Slack first (the acknowledgement, well inside Slack's 3 seconds) and then does the
-work (engine, Web API calls) on a thread of its own; the work is mostly waiting on Slack, which
-threads do well, and a slow reply never holds up the next request's acknowledgement. Several
+HTTP mode runs gunicorn, a production server, over Bolt's WSGI adapter. Worker model:
+WEB_CONCURRENCY processes (default 1), each reading every connection on one event loop
+(`bot.front`: slow or idle clients cost no thread) and running complete requests on
+ERRDESK_THREADS threads (default 8). Threads, because Bolt answers Slack first (the
+acknowledgement, well inside Slack's 3 seconds) and then does the work (engine, Web API calls)
+on a thread of its own; the work is mostly waiting on Slack, which threads do well, and a slow
+reply never holds up the next request's acknowledgement. Who the bot is (auth.test) is fetched
+in the background at start (`bot.app.Identity`): no acknowledgement waits on the Web API. Several
 processes, or several replicas behind a load balancer, need REDIS_URL: what must be shared (events
 already handled, threads already explained, votes) then lives in Redis, since Slack may deliver
 an event's retry to another process. Every path but the three health paths goes to Bolt, which
@@ -25,7 +28,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,14 +39,16 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from bot import health, metrics
-from bot.app import create_app
+from bot import health
+from bot.app import Identity, create_app, create_client
 from bot.config import Settings
 from bot.engine import Engine, load_engine
+from bot.front import MAX_CONNECTIONS, REFUSED, RefusedRequests
 from bot.logging_setup import configure_logging
 from bot.state import StateStore, create_store
 
@@ -55,11 +59,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("errdesk.server")
 
 SLACK_PATH = "/slack/events"
-# Slack's payloads are a few kilobytes; a larger body is not from Slack.
-MAX_BODY_BYTES = 2_000_000
 GRACEFUL_SECONDS = 20
-# Requests refused for their signature are logged at most once in this many seconds.
-REFUSED_LOG_SECONDS = 60
+# Slack's timestamps are Unix seconds; a header with more digits is not from Slack.
+MAX_TIMESTAMP_DIGITS = 12
+# Slack's payloads nest a few levels (blocks in a message in an event); far deeper is not Slack.
+MAX_PAYLOAD_DEPTH = 64
 
 
 def serve(settings: Settings) -> int:
@@ -75,86 +79,134 @@ def serve(settings: Settings) -> int:
 # --- HTTP mode ----------------------------------------------------------------------------
 
 
-def readiness(engine: Engine, store: StateStore) -> health.Readiness:
-    """Ready when the knowledge is loaded and the shared state answers."""
+def readiness(engine: Engine, store: StateStore, identity: Identity) -> health.Readiness:
+    """Ready when the knowledge is loaded, the shared state answers and Slack said who we are."""
 
     def ready() -> tuple[bool, str]:
         if len(engine.kb) == 0:
             return False, "no knowledge loaded"
         if not store.healthy():
             return False, f"state store ({store.backend}) unreachable"
-        return True, f"ready: {len(engine.kb)} entries, state in {store.backend}"
+        known, identity_status = identity.status()
+        if not known:
+            return False, identity_status
+        return True, (
+            f"ready: {len(engine.kb)} entries, state in {store.backend}, {identity_status}"
+        )
 
     return ready
 
 
-class RefusedRequests:
-    """Counts requests refused for their signature, and says so at most once a minute.
+# Where Bolt and the listeners look into a payload, and what Slack always sends there: objects
+# (looked into in turn), lists of objects, ids (a string, or an object with an id) and strings.
+OBJECT_FIELDS = frozenset(
+    {"event", "message", "previous_message", "item", "view", "container", "assistant_thread"}
+)
+OBJECT_LIST_FIELDS = frozenset({"authorizations", "actions", "response_urls"})
+ID_FIELDS = frozenset({"team", "user", "channel", "enterprise"})
+TEXT_FIELDS = frozenset(
+    {"type", "subtype", "team_id", "user_id", "channel_id", "enterprise_id", "bot_id"}
+    | {"ts", "thread_ts", "event_ts", "event_id", "response_url", "text", "command"}
+)
 
-    A wrong SLACK_SIGNING_SECRET refuses every request Slack sends, and a scanner may send
-    thousands: one warning line per interval, with how many were refused, and never a body
-    or a header (they are not Slack's, or Slack's own would be shown).
+
+def payload_problem(payload: Any) -> str | None:
+    """What makes a signed payload one Slack never sends, or None.
+
+    Bolt reads these fields without checking their types (an `event` that is a string, a
+    `user` that is a number): such a payload is refused here with 400, before Bolt fails on
+    it with a stack trace and a 500.
     """
+    if not isinstance(payload, dict):
+        return "not a JSON object"
+    if _depth(payload) > MAX_PAYLOAD_DEPTH:
+        return f"nested deeper than {MAX_PAYLOAD_DEPTH} levels"
+    envelopes: list[tuple[str, dict[str, Any]]] = [("payload", payload)]
+    while envelopes:
+        where, envelope = envelopes.pop()
+        for name, value in envelope.items():
+            if value is None and name != "event":  # Slack sends "enterprise": null and such
+                continue
+            if name in OBJECT_FIELDS:
+                if not isinstance(value, dict):
+                    return f"{where}.{name} is not an object"
+                envelopes.append((f"{where}.{name}", value))
+            elif name in OBJECT_LIST_FIELDS:
+                if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                    return f"{where}.{name} is not a list of objects"
+                envelopes += [(f"{where}.{name}[]", item) for item in value]
+            elif name in ID_FIELDS and not isinstance(value, str | dict):
+                return f"{where}.{name} is not an id"
+            elif name in TEXT_FIELDS and not isinstance(value, str):
+                return f"{where}.{name} is not a string"
+    return None
 
-    def __init__(
-        self, interval: float = REFUSED_LOG_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._pending = 0
-        self._next_line = float("-inf")
 
-    def refused(self) -> None:
-        metrics.REQUESTS.labels(kind="http", outcome="bad_signature").inc()
-        with self._lock:
-            self._pending += 1
-            now = self._clock()
-            if now < self._next_line:
-                return
-            count, self._pending = self._pending, 0
-            self._next_line = now + self._interval
-        log.warning(
-            "Refused %d request(s) with a missing, wrong or expired Slack signature "
-            "(at most one such line every %d s); if Slack's own requests are refused, "
-            "check SLACK_SIGNING_SECRET",
-            count,
-            self._interval,
-            extra={"refused": count},
-        )
+def _depth(payload: Any) -> int:
+    """How deeply lists and objects nest in `payload`, counted without recursion."""
+    deepest, pending = 0, [(payload, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_PAYLOAD_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        pending += [(child, depth + 1) for child in children if isinstance(child, dict | list)]
+    return deepest
+
+
+def _read_payload(body: str, content_type: str | None) -> Any:
+    """The payload as Bolt will read it (JSON, a form, or JSON in a form's payload field)."""
+    try:
+        return parse_body(body, content_type)
+    except (ValueError, RecursionError):  # JSON nested past the parser's limit included
+        return None
 
 
 class SlackEvents(SlackRequestHandler):
     """Bolt's WSGI adapter, with the signature checked before the body is parsed.
 
     A request that is not signed by Slack (or signed more than five minutes ago) gets 401 and
-    reaches nothing else (it is counted, and logged at most once a minute); a signed body Bolt
-    cannot read gets 400, never a stack trace.
+    reaches nothing else; a malformed timestamp, a body that is not text, or a signed payload
+    Slack never sends gets 400. Each refusal is counted, and logged at most once a minute
+    (`bot.front.RefusedRequests`), never with a stack trace.
     """
 
-    def __init__(self, app: App, signing_secret: str) -> None:
+    def __init__(self, app: App, signing_secret: str, refused: RefusedRequests = REFUSED) -> None:
         super().__init__(app, path=SLACK_PATH)
         self.verifier = SignatureVerifier(signing_secret)
-        self.refused = RefusedRequests()
+        self.refused = refused
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         try:
             body = request.get_body()
         except (ValueError, OSError):
-            return _plain_response(400, "unreadable body")
+            return self._refuse("malformed", 400, "unreadable body")
         headers = request.get_headers()
+        timestamp = headers.get("x-slack-request-timestamp")
+        if isinstance(timestamp, str) and not (
+            timestamp.isdigit() and len(timestamp) <= MAX_TIMESTAMP_DIGITS
+        ):
+            return self._refuse("malformed", 400, "malformed X-Slack-Request-Timestamp")
         try:
             valid = self.verifier.is_valid_request(body, headers)  # type: ignore[arg-type]
         except (ValueError, TypeError):
             valid = False
         if not valid:
-            self.refused.refused()
-            return _plain_response(401, "invalid request signature")
+            return self._refuse("bad_signature", 401, "invalid request signature")
+        content_type = str(headers.get("content-type") or "").split(";")[0] or None
+        problem = payload_problem(_read_payload(body, content_type))
+        if problem is not None:
+            return self._refuse("malformed", 400, f"malformed payload: {problem}")
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-            return _plain_response(400, "malformed payload")
+            return self._refuse("malformed", 400, "malformed payload")
         return self.app.dispatch(bolt_request)
+
+    def _refuse(self, reason: str, status: int, text: str) -> BoltResponse:
+        self.refused.refused(reason)
+        return BoltResponse(status=status, body=text, headers={"content-type": "text/plain"})
 
 
 def make_wsgi_app(
@@ -162,27 +214,25 @@ def make_wsgi_app(
     engine: Engine,
     store: StateStore | None = None,
 ) -> WSGIApplication:
-    """Health paths first, then Bolt on POST /slack/events; one app per worker process."""
+    """Health paths first, then Bolt on POST /slack/events; one app per worker process.
+
+    Who the bot is starts being fetched here, in the background.
+    """
     store = store or create_store(settings)
+    client = create_client(settings)
+    identity = Identity(client, settings.bot_token)
+    identity.start()
     slack = SlackEvents(
-        create_app(settings, engine=engine, store=store), settings.signing_secret or ""
+        create_app(settings, client, engine=engine, store=store, identity=identity),
+        settings.signing_secret or "",
     )
-    ready = readiness(engine, store)
+    ready = readiness(engine, store, identity)
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         answered = health.handle(environ, start_response, ready=ready)
         if answered is not None:
             return answered
-        length = str(environ.get("CONTENT_LENGTH") or "0")
-        if not length.isdigit():
-            return _plain(start_response, "400 Bad Request", "bad Content-Length")
-        if int(length) > MAX_BODY_BYTES:
-            return _plain(start_response, "413 Content Too Large", "request body too large")
-        try:
-            return slack(environ, start_response)
-        except Exception as error:  # the last line of defence: no stack trace to the client
-            log.error("Request failed: %s", type(error).__name__)
-            return _plain(start_response, "500 Internal Server Error", "internal error")
+        return slack(environ, start_response)
 
     return application
 
@@ -219,9 +269,10 @@ class GunicornLogs(glogging.Logger):  # type: ignore[misc]
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": f"0.0.0.0:{settings.port}",
-        "worker_class": "gthread",
+        "worker_class": "bot.front.FrontWorker",
         "workers": settings.web_concurrency,
         "threads": settings.web_threads,
+        "worker_connections": MAX_CONNECTIONS,
         "timeout": 30,
         "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": 5,
@@ -277,18 +328,6 @@ def _reset_multiprocess_metrics() -> None:
             stale.unlink(missing_ok=True)
 
 
-def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
-    body = f"{text}\n".encode()
-    start_response(
-        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
-
-
-def _plain_response(status: int, text: str) -> BoltResponse:
-    return BoltResponse(status=status, body=text, headers={"content-type": "text/plain"})
-
-
 # --- Socket Mode --------------------------------------------------------------------------
 
 
@@ -298,9 +337,12 @@ def serve_socket_mode(
     """Connect over Socket Mode and serve health on PORT until `stop` (SIGTERM, Ctrl-C) is set."""
     stop = stop or _stop_on_signals()
     store = create_store(settings)
-    app = create_app(settings, engine=engine, store=store)
+    client = create_client(settings)
+    identity = Identity(client, settings.bot_token)
+    identity.start()
+    app = create_app(settings, client, engine=engine, store=store, identity=identity)
     handler = SocketModeHandler(app, app_token=settings.app_token)
-    state_ready = readiness(engine, store)
+    state_ready = readiness(engine, store, identity)
 
     def ready() -> tuple[bool, str]:
         if not handler.client.is_connected():
@@ -318,6 +360,7 @@ def serve_socket_mode(
     log.info("Socket Mode connected; health endpoints on port %d", server.server_port)
     stop.wait()
     log.info("Stopping")
+    identity.stopped.set()
     handler.close()
     _stop_health_server(server)
     return 0

@@ -1,4 +1,4 @@
-"""`errdesk serve` in process: refused signatures, start-up warnings, and a clean stop."""
+"""`errdesk serve` in process: refusals, payloads, readiness, start-up warnings, a clean stop."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from tests.support import free_port
 REFUSED = metrics.REQUESTS.labels(kind="http", outcome="bad_signature")
 
 
-def post_unsigned(app: Any, body: bytes) -> str:
+def post(app: Any, body: bytes) -> str:
+    """POST `body` to the WSGI app with a wrong signature; the status."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/slack/events",
@@ -40,37 +41,82 @@ def post_unsigned(app: Any, body: bytes) -> str:
     return statuses[0]
 
 
-def test_refused_signatures_are_counted_and_logged_at_most_once_a_minute(
+def get(app: Any, path: str) -> tuple[str, bytes]:
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return statuses[0], body
+
+
+def test_refused_signatures_are_counted_and_never_logged_with_the_request(
     fake_slack: FakeSlack, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = server.make_wsgi_app(make_settings(fake_slack), engine, MemoryStore())
     body = json.dumps({"type": "event_callback", "event": {"text": "PASS hunter22"}}).encode()
     before = REFUSED._value.get()
-    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
-        assert [post_unsigned(app, body) for _ in range(3)] == ["401 Unauthorized"] * 3
+    with caplog.at_level(logging.WARNING, logger="errdesk.front"):
+        assert [post(app, body) for _ in range(3)] == ["401 Unauthorized"] * 3
     assert REFUSED._value.get() == before + 3
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "errdesk.server"]
-    assert "Refused 1 request(s)" in line
-    assert "SLACK_SIGNING_SECRET" in line
-    assert "hunter22" not in line
-    assert "v0=" not in line
-    assert fake_slack.calls == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "errdesk.front"]
+    assert len(lines) <= 1, "at most one line a minute"
+    assert all("hunter22" not in line and "v0=" not in line for line in lines)
+    assert not fake_slack.calls_to("chat.postMessage")
 
 
-def test_the_refused_line_reports_how_many_since_the_last_one(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    now = [1000.0]
-    refused = server.RefusedRequests(interval=60, clock=lambda: now[0])
-    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
-        for _ in range(5):
-            refused.refused()
-        now[0] += 61
-        refused.refused()
-    lines = [r.getMessage() for r in caplog.records if r.name == "errdesk.server"]
-    assert len(lines) == 2
-    assert "Refused 1 request(s)" in lines[0]
-    assert "Refused 5 request(s)" in lines[1]
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "event_callback", "event": "a string"},
+        {"type": "event_callback", "event": None},
+        {"type": "event_callback", "event": {"type": "message", "user": 5}},
+        {"type": "event_callback", "authorizations": "UBOT0001"},
+        {"type": "event_callback", "event": {"type": "message_changed", "message": [1]}},
+        {"type": "block_actions", "actions": [1, 2]},
+        {"type": 7},
+        [1, 2],
+    ],
+    ids=[
+        "event-str",
+        "event-null",
+        "user-number",
+        "auth-str",
+        "message-list",
+        "actions",
+        "type",
+        "list",
+    ],
+)
+def test_payloads_slack_never_sends_are_named(payload: object) -> None:
+    assert server.payload_problem(payload) is not None
+
+
+def test_payload_nested_too_deep_is_named() -> None:
+    deep: list = []
+    for _ in range(server.MAX_PAYLOAD_DEPTH + 1):
+        deep = [deep]
+    problem = server.payload_problem({"type": "event_callback", "event": {"blocks": deep}})
+    assert problem is not None
+    assert "nested deeper" in problem
+
+
+def test_slacks_own_payloads_pass(fake_slack: FakeSlack) -> None:
+    from tests.conftest import action_payload, event_body, mention_event
+
+    mention = event_body(mention_event("425"))
+    click = action_payload("errdesk_helpful", "ftp 425", fake_slack.response_url("x"))
+    click["enterprise"] = None
+    assert server.payload_problem(mention) is None
+    assert server.payload_problem(click) is None
+
+
+def test_readyz_waits_for_the_identity(fake_slack: FakeSlack, engine: Engine) -> None:
+    fake_slack.fail("auth.test", error="invalid_auth", times=100)
+    app = server.make_wsgi_app(make_settings(fake_slack), engine, MemoryStore())
+    fake_slack.wait_for(lambda: fake_slack.calls_to("auth.test", ok_only=False))
+    status, body = get(app, "/readyz")
+    assert status == "503 Service Unavailable"
+    assert b"Slack identity unknown" in body
 
 
 class _NoGunicorn:

@@ -58,8 +58,12 @@ class SlackSender:
         timestamp: int | None = None,
         signature: str | None = None,
         signed: bool = True,
+        timeout: float = 10.0,
     ) -> Reply:
-        """POST `body`; the keyword arguments forge what a signature check must refuse."""
+        """POST `body`; the keyword arguments forge what a signature check must refuse.
+
+        No answer within `timeout` seconds raises TimeoutError.
+        """
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         sent = {"Content-Type": content_type, **(headers or {})}
         data = body.encode() if isinstance(body, str) else body
@@ -69,10 +73,14 @@ class SlackSender:
         request = urllib.request.Request(self.url, data=data, headers=sent, method="POST")
         started = time.perf_counter()
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
                 status, text = answer.status, answer.read().decode()
         except urllib.error.HTTPError as error:
             status, text = error.code, error.read().decode()
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):  # a timeout while connecting comes wrapped
+                raise TimeoutError(f"no answer within {timeout} s") from error
+            raise
         return Reply(status, text, time.perf_counter() - started)
 
     def sign(self, timestamp: str, data: bytes) -> str:
@@ -83,12 +91,14 @@ class SlackSender:
             digest = hmac.new(self.secret.encode(), f"v0:{timestamp}:".encode() + data, "sha256")
             return f"v0={digest.hexdigest()}"
 
-    def event(self, body: dict[str, Any], retry_num: int | None = None) -> Reply:
+    def event(
+        self, body: dict[str, Any], retry_num: int | None = None, timeout: float = 10.0
+    ) -> Reply:
         """An Events API request; `retry_num` makes it Slack's retry of an unanswered one."""
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.post(json.dumps(body), "application/json", headers=headers)
+        return self.post(json.dumps(body), "application/json", headers=headers, timeout=timeout)
 
     def command(self, form: dict[str, str]) -> Reply:
         """A slash command, form-encoded as Slack sends it."""
@@ -141,10 +151,10 @@ class ServerProcess:
             self._log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def get(self, path: str) -> tuple[int, str]:
+    def get(self, path: str, timeout: float = 5.0) -> tuple[int, str]:
         """GET `path`; the status and body, also for an HTTP error status."""
         try:
-            with urllib.request.urlopen(self.url + path, timeout=5) as answer:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
                 return answer.status, answer.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -190,6 +200,19 @@ class ServerProcess:
                 self.process.wait(timeout=timeout)
         self._log.close()
         return int(self.process.returncode)
+
+
+class SlowIdentitySlack(FakeSlack):
+    """A fake Slack whose auth.test answers only after `delay` seconds (a slow Slack at start)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        super().__init__()
+
+    def _api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            time.sleep(self.delay)
+        return super()._api(method, body)
 
 
 def serve_env(fake: FakeSlack, *, socket_mode: bool = False, **extra: str) -> dict[str, str]:

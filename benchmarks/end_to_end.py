@@ -176,13 +176,16 @@ def signed_requests(
     for index in range(count):
         ts, payload = message_event(index, texts[index % len(texts)], run)
         body = json.dumps(payload)
+        signature = verifier.generate_signature(timestamp=timestamp, body=body)
+        if signature is None:  # only when the timestamp or the body is missing
+            raise RuntimeError("the request could not be signed")
         stamps.append(ts)
         bodies.append(body.encode())
         headers.append(
             {
                 "Content-Type": "application/json",
                 "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
+                "X-Slack-Signature": signature,
             }
         )
     return stamps, bodies, headers

@@ -16,7 +16,7 @@ from typing import Any
 
 PROTOCOLS = ("ftp", "sftp", "http", "winsock", "ssh", "tls", "curl", "wininet", "windows")
 VERDICTS = ("info", "you", "admin", "isp")
-# Decimal codes as users see them ("425", "-1", "12029"), or a Windows HRESULT in hex ("0x80090325").
+# Decimal codes as users see them ("425", "-1", "12029"), or a Windows HRESULT ("0x80090325").
 CODE_PATTERN = re.compile(r"^(?:-?\d{1,5}|0x[0-9A-F]{8})$")
 # What triage can tell about a failure, besides the command it answers (an upper-case verb).
 SITUATIONS = frozenset(

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import Engine, KnowledgeError, load_knowledge, read_entries
+from bot.engine import Engine, KnowledgeError, load_knowledge
+from bot.engine.knowledge import PROTOCOLS, read_knowledge
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 
 # One JSON line longer than this is answered with an error object rather than read whole.
@@ -70,10 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     check = kb_verbs.add_parser("check", help="validate the knowledge files")
     check.set_defaults(handler=_kb_check)
     listing = kb_verbs.add_parser("list", help="list entries")
-    listing.add_argument("--protocol", choices=("ftp", "sftp", "http", "winsock"))
+    listing.add_argument("--protocol", choices=PROTOCOLS)
     listing.set_defaults(handler=_kb_list)
     show = kb_verbs.add_parser("show", help="show one entry, e.g. 'kb show ftp 425'")
-    show.add_argument("protocol", choices=("ftp", "sftp", "http", "winsock"))
+    show.add_argument("protocol", choices=PROTOCOLS)
     show.add_argument("code")
     show.set_defaults(handler=_kb_show)
 
@@ -186,17 +187,22 @@ def _jsonl_result(engine: Engine, line: str, number: int) -> dict[str, object]:
 
 
 def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
-    entries, problems = read_entries(settings.knowledge_dir)
-    for problem in problems:
+    """Every problem of every file, after what each site file adds and overrides."""
+    reading = read_knowledge(settings.knowledge_dir)
+    if settings.knowledge_dir is not None and reading.site_files:
+        print(f"site folder {settings.knowledge_dir}:")
+        for site_file in reading.site_files:
+            print(f"  {site_file}")
+    for problem in reading.problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) found.")
+    if reading.problems:
+        print(f"{len(reading.problems)} problem(s) found.")
         return 1
     counts: dict[str, int] = {}
-    for entry in entries:
+    for entry in reading.entries:
         counts[entry.protocol] = counts.get(entry.protocol, 0) + 1
     summary = ", ".join(f"{protocol} {count}" for protocol, count in sorted(counts.items()))
-    print(f"OK: {len(entries)} entries ({summary}).")
+    print(f"OK: {len(reading.entries)} entries ({summary}).")
     return 0
 
 

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +118,14 @@ class LoadResult:
 
     @property
     def acked(self) -> list[Sample]:
-        return [s for s in self.samples if s.status == 200]
+        return [s for s in self.samples if s.status == HTTPStatus.OK]
 
     def ack_latencies(self) -> list[float]:
         return [s.acked - s.due for s in self.acked]
 
     @property
     def failures(self) -> int:
-        return sum(1 for s in self.samples if s.status != 200)
+        return sum(1 for s in self.samples if s.status != HTTPStatus.OK)
 
     @property
     def events_per_second(self) -> float:
@@ -324,7 +325,7 @@ class Server:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
                 connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
+                if connection.getresponse().status == HTTPStatus.OK:
                     connection.close()
                     return
                 connection.close()

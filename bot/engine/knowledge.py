@@ -42,6 +42,12 @@ SITUATIONS = frozenset(
     }
 )
 _COMMAND_WORD = re.compile(r"^[A-Z]{3,9}$")
+# FTP's transient (4xx) and permanent (5xx) negative replies, RFC 959 section 4.2.
+FTP_NEGATIVE_REPLIES = range(400, 600)
+# HTTP's client (4xx) and server (5xx) errors begin here.
+HTTP_FIRST_ERROR = 400
+# SFTP's SSH_FX_OK and SSH_FX_EOF: the two statuses that are not failures.
+SFTP_NOT_FAILURES = (0, 1)
 KNOWN_FIELDS = frozenset(
     {
         "protocol",
@@ -122,11 +128,11 @@ class Entry:
             return False
         number = int(self.code)
         if self.protocol == "ftp":
-            return 400 <= number < 600
+            return number in FTP_NEGATIVE_REPLIES
         if self.protocol == "http":
-            return number >= 400
+            return number >= HTTP_FIRST_ERROR
         if self.protocol == "sftp":
-            return number not in (0, 1)
+            return number not in SFTP_NOT_FAILURES
         return True
 
     @property

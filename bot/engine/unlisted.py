@@ -11,6 +11,8 @@ from functools import cache
 
 from bot.engine.knowledge import Entry, Verdict
 
+FTP_CODE_DIGITS = 3
+
 # The first digit: the verdict it implies on its own (None: the second digit decides), and why.
 _FTP_CLASSES: dict[str, tuple[Verdict | None, str]] = {
     "1": ("info", "The server has started the action and will send another reply when done."),
@@ -51,7 +53,7 @@ _GROUP_STEPS: dict[Verdict, tuple[str, ...]] = {
 @cache
 def entry_from_digits(protocol: str, code: str) -> Entry | None:
     """A stand-in entry for an FTP reply code outside the standards, read from its digits."""
-    if protocol != "ftp" or len(code) != 3 or code[0] not in _FTP_CLASSES:
+    if protocol != "ftp" or len(code) != FTP_CODE_DIGITS or code[0] not in _FTP_CLASSES:
         return None
     class_verdict, class_meaning = _FTP_CLASSES[code[0]]
     group = _FTP_GROUPS.get(code[1])

@@ -240,6 +240,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         report = evaluate_file(_engine(settings), args.corpus)
     except CorpusError as error:
         print(f"errdesk: {error}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
         return 2
     print(report.render(max_misses=args.misses))
     return 0

@@ -183,9 +183,14 @@ def test_eval_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert "false replies (negatives):" in out
 
 
-def test_eval_of_a_missing_corpus_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_of_a_missing_corpus_says_where_the_shared_one_is_expected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["eval", "/nonexistent/corpus.jsonl"]) == 2
-    assert capsys.readouterr().err.startswith("errdesk: /nonexistent/corpus.jsonl: cannot be read")
+    error, hint = capsys.readouterr().err.splitlines()
+    assert error.startswith("errdesk: /nonexistent/corpus.jsonl: cannot be read"), error
+    assert "../shared/corpus/dev.jsonl" in hint, hint
+    assert "errdesk eval tests/corpus/holdout.jsonl" in hint, hint
 
 
 def test_eval_names_the_malformed_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,11 +53,18 @@ def median(values: Sequence[float]) -> float:
     return percentile(values, 50)
 
 
+MILLISECOND = 1e-3
+# Ratios below this get two decimals, those above one.
+FINE_RATIO_BELOW = 10
+# Sizes below this many bytes are shown in kB, others in MB.
+KILOBYTES_BELOW = 100_000
+
+
 def duration(seconds: float) -> str:
     """A duration in the unit that keeps three significant figures readable."""
     if math.isnan(seconds):
         return "n/a"
-    if seconds < 1e-3:
+    if seconds < MILLISECOND:
         return f"{seconds * 1e6:.1f} µs"
     if seconds < 1:
         return f"{seconds * 1e3:.2f} ms"
@@ -67,7 +74,7 @@ def duration(seconds: float) -> str:
 def ratio(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return "n/a"
-    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
+    return f"{value:.2f}x" if value < FINE_RATIO_BELOW else f"{value:.1f}x"
 
 
 def share(value: float) -> str:
@@ -76,7 +83,7 @@ def share(value: float) -> str:
 
 def size(count: float) -> str:
     """Bytes in kB below a tenth of a megabyte, else in MB (decimal units, as MB/s is)."""
-    return f"{count / 1e3:.1f} kB" if count < 100_000 else f"{count / 1e6:.2f} MB"
+    return f"{count / 1e3:.1f} kB" if count < KILOBYTES_BELOW else f"{count / 1e6:.2f} MB"
 
 
 def safe_ratio(numerator: float, denominator: float) -> float:

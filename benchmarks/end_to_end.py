@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +141,14 @@ class LoadResult:
 
     @property
     def acked(self) -> list[Sample]:
-        return [s for s in self.samples if s.status == 200]
+        return [s for s in self.samples if s.status == HTTPStatus.OK]
 
     def ack_latencies(self) -> list[float]:
         return [s.acked - s.due for s in self.acked]
 
     @property
     def failures(self) -> int:
-        return sum(1 for s in self.samples if s.status != 200)
+        return sum(1 for s in self.samples if s.status != HTTPStatus.OK)
 
     @property
     def events_per_second(self) -> float:
@@ -199,13 +200,16 @@ def signed_requests(
     for index in range(count):
         ts, payload = message_event(index, texts[index % len(texts)], run)
         body = json.dumps(payload)
+        signature = verifier.generate_signature(timestamp=timestamp, body=body)
+        if signature is None:  # only when the timestamp or the body is missing
+            raise RuntimeError("the request could not be signed")
         stamps.append(ts)
         bodies.append(body.encode())
         headers.append(
             {
                 "Content-Type": "application/json",
                 "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body),
+                "X-Slack-Signature": signature,
             }
         )
     return stamps, bodies, headers
@@ -432,7 +436,7 @@ class Server:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
                 connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
+                if connection.getresponse().status == HTTPStatus.OK:
                     connection.close()
                     return
                 connection.close()

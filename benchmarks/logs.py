@@ -19,6 +19,9 @@ HOST = "ftp.example.net"
 ADDRESS = "203.0.113.24"
 START = datetime(2024, 5, 14, 9, 30, 0)
 FAILURE_LINES = 8
+# The mix of a session: 60% uploads, 25% downloads, the rest listings.
+UPLOADS_BELOW = 0.6
+DOWNLOADS_BELOW = 0.85
 
 
 @dataclass(frozen=True)
@@ -136,14 +139,14 @@ def _transfer(
     name += rng.choice((".jpg", ".png", ".pdf", ".html", ".zip"))
     size = rng.randint(800, 9_000_000)
     kind = rng.random()
-    if kind < 0.6:
+    if kind < UPLOADS_BELOW:
         lines = [status(f"Starting upload of C:\\site\\export\\{name}")]
-    elif kind < 0.85:
+    elif kind < DOWNLOADS_BELOW:
         lines = [status(f"Starting download of {folder}/{name}")]
     else:
         lines = [status(f'Retrieving directory listing of "{folder}"...')]
     lines += [command(f"CWD {folder}"), response(f'250 CWD command successful: "{folder}"')]
-    if kind < 0.6:
+    if kind < UPLOADS_BELOW:
         stamp = _modified(rng)
         lines += [command("TYPE I"), response("200 Type set to I")]
         lines += _pasv(rng, command, response)
@@ -157,7 +160,7 @@ def _transfer(
                 f"File transfer successful, transferred {size:,} bytes in {size // 900_000 + 1} s"
             ),
         ]
-    elif kind < 0.85:
+    elif kind < DOWNLOADS_BELOW:
         lines += [command("TYPE I"), response("200 Type set to I")]
         lines += _pasv(rng, command, response)
         lines += [

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process, utils
 from bot.engine import Answer, Entry, KnowledgeBase
 
 # A number of exactly three digits: "550", "(425)", "HTTP 502:" but not "2550" or "1.550".
+CODE_DIGITS = 3
 _THREE_DIGITS = re.compile(r"(?<![\d.])\d{3}(?![\d.]\d|\d)")
 # The cutoff where the fuzzy peer does best on the labelled corpus (75 to 100 tried): decisive
 # accuracy minus false-reply rate is highest here; lower cutoffs reply to most chit-chat.
@@ -33,7 +34,7 @@ class FirstCodePeer:
         self._codes: dict[str, Entry] = {}
         for protocol in ("http", "ftp"):  # FTP written last, so it wins where both exist
             for entry in kb.for_protocol(protocol):
-                if len(entry.code) == 3:
+                if len(entry.code) == CODE_DIGITS:
                     self._codes[entry.code] = entry
 
     def explain(self, text: str) -> Answer:

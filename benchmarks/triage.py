@@ -47,7 +47,7 @@ def stages(text: str) -> tuple[int, int]:
 
 
 def measure(engine: Engine, log: GeneratedLog, repeats: int) -> Measured:
-    engine.explain(log.text)  # warm-up: first-call costs are not throughput
+    answer = engine.explain(log.text)  # warm-up: first-call costs are not throughput
     times = []
     for _ in range(repeats):
         started = time.perf_counter()

@@ -10,14 +10,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import (
-    Engine,
-    KnowledgeError,
-    load_engine,
-    load_knowledge,
-    load_vocabulary,
-    read_entries,
-)
+from bot.engine import Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
+from bot.engine.knowledge import PROTOCOLS, read_knowledge
+from bot.engine.model import ModelError, load_model
+from bot.engine.vocabulary import read_vocabulary
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 
 # One JSON line longer than this is answered with an error object rather than read whole.
@@ -78,10 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     check = kb_verbs.add_parser("check", help="validate the knowledge files")
     check.set_defaults(handler=_kb_check)
     listing = kb_verbs.add_parser("list", help="list entries")
-    listing.add_argument("--protocol", choices=("ftp", "sftp", "http", "winsock"))
+    listing.add_argument("--protocol", choices=PROTOCOLS)
     listing.set_defaults(handler=_kb_list)
     show = kb_verbs.add_parser("show", help="show one entry, e.g. 'kb show ftp 425'")
-    show.add_argument("protocol", choices=("ftp", "sftp", "http", "winsock"))
+    show.add_argument("protocol", choices=PROTOCOLS)
     show.add_argument("code")
     show.set_defaults(handler=_kb_show)
 
@@ -212,17 +208,30 @@ def _jsonl_result(engine: Engine, line: str, number: int) -> dict[str, object]:
 
 
 def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
-    entries, problems = read_entries(settings.knowledge_dir)
+    """Every problem of every file, after what each site file adds and overrides."""
+    reading = read_knowledge(settings.knowledge_dir)
+    if settings.knowledge_dir is not None and reading.site_files:
+        print(f"site folder {settings.knowledge_dir}:")
+        for site_file in reading.site_files:
+            print(f"  {site_file}")
+    vocabulary, vocabulary_problems = read_vocabulary(settings.knowledge_dir)
+    problems = [*reading.problems, *vocabulary_problems]
+    if settings.model_path is not None:
+        try:
+            load_model(settings.model_path)
+        except ModelError as error:
+            problems.append(f"ERRDESK_MODEL: {error}")
     for problem in problems:
         print(problem)
     if problems:
         print(f"{len(problems)} problem(s) found.")
         return 1
     counts: dict[str, int] = {}
-    for entry in entries:
+    for entry in reading.entries:
         counts[entry.protocol] = counts.get(entry.protocol, 0) + 1
     summary = ", ".join(f"{protocol} {count}" for protocol, count in sorted(counts.items()))
-    print(f"OK: {len(entries)} entries ({summary}).")
+    lists = len(vocabulary.lists) + len(vocabulary.cue_protocols)
+    print(f"OK: {len(reading.entries)} entries ({summary}); {lists} vocabulary lists.")
     return 0
 
 
@@ -301,6 +310,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         report = evaluate_file(_engine(settings), args.corpus)
     except CorpusError as error:
         print(f"errdesk: {error}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
         return 2
     print(report.render(max_misses=args.misses))
     return 0

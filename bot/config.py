@@ -10,9 +10,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypeVar, get_args
 from urllib.parse import urlparse
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LogFormat = Literal["text", "json"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
+LOG_LEVELS: tuple[LogLevel, ...] = get_args(LogLevel)
+Choice = TypeVar("Choice", bound=str)
 
 
 class ConfigError(ValueError):
@@ -31,8 +37,8 @@ class Settings:
     # A site's own decision model (`errdesk model train`); the shipped one when unset.
     model_path: Path | None = None
     redis_url: str | None = None
-    log_format: str = "text"
-    log_level: str = "INFO"
+    log_format: LogFormat = "text"
+    log_level: LogLevel = "INFO"
     web_concurrency: int = 1
     web_threads: int = 8
 
@@ -63,8 +69,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         knowledge_dir=_folder(env, "ERRDESK_KNOWLEDGE_DIR"),
         model_path=Path(model) if (model := _optional(env, "ERRDESK_MODEL")) else None,
         redis_url=_redis_url(env, "REDIS_URL"),
-        log_format=_choice(env, "ERRDESK_LOG_FORMAT", "text", ("text", "json")),
-        log_level=_choice(env, "ERRDESK_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        log_format=_choice(env, "ERRDESK_LOG_FORMAT", "text", LOG_FORMATS),
+        log_level=_choice(env, "ERRDESK_LOG_LEVEL", "INFO", LOG_LEVELS),
         web_concurrency=_integer(env, "WEB_CONCURRENCY", 1, 1, 64),
         web_threads=_integer(env, "ERRDESK_THREADS", 8, 1, 256),
     )
@@ -118,7 +124,9 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     return number
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+def _choice(
+    env: Mapping[str, str], name: str, default: Choice, choices: tuple[Choice, ...]
+) -> Choice:
     value = _optional(env, name)
     if value is None:
         return default

@@ -99,13 +99,31 @@ class Report:
 
 
 class CorpusError(ValueError):
-    """A labelled corpus cannot be read; the message names the file and the line."""
+    """A labelled corpus cannot be read; the message names the file and the line, and `hint`
+    (when there is one) says what to do instead."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+# The shared corpus of real messages is not in the repository: it sits in a folder `shared`
+# beside the checkout. Every checkout has the project's own labelled sets.
+SHARED_CORPUS = Path("..") / "shared" / "corpus" / "dev.jsonl"
+OWN_CORPUS = Path("tests") / "corpus" / "holdout.jsonl"
+MISSING_CORPUS_HINT = (
+    f"The shared corpus is not in the repository: it is expected at {SHARED_CORPUS} from the "
+    f"checkout's folder. Give the path of a corpus, e.g. errdesk eval {OWN_CORPUS}"
+)
 
 
 def load_cases(path: str | Path) -> list[Case]:
     try:
         with open(path, encoding="utf-8") as stream:
             lines = list(stream)
+    except FileNotFoundError as error:
+        message = f"{path}: cannot be read ({error.strerror})"
+        raise CorpusError(message, MISSING_CORPUS_HINT) from error
     except OSError as error:
         raise CorpusError(f"{path}: cannot be read ({error.strerror})") from error
     cases = []

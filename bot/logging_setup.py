@@ -73,7 +73,7 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-class _ErrdeskHandler(logging.StreamHandler):
+class _ErrdeskHandler(logging.StreamHandler[TextIO]):
     """The handler `configure_logging` installs, told apart from others when reconfiguring."""
 
 

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, overload
 
 import pytest
@@ -17,9 +18,37 @@ from bot.engine import Engine
 from bot.listeners.services import CONTEXT_KEY, Services
 from bot.state import MemoryStore
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, FakeSlack
+from tests.support import DEV_CORPUS, ERRNO_MAP, REFERENCE_CODES, SHARED
 from tests.support import engine as bundled_engine
 
 HUMAN = "U0HUMAN01"
+
+
+# --- The shared files beside the checkout: said at the start and at the end of a run --------
+
+
+def _missing_shared_files() -> list[Path]:
+    return [path for path in (DEV_CORPUS, REFERENCE_CODES, ERRNO_MAP) if not path.is_file()]
+
+
+def _missing_shared_line(missing: list[Path]) -> str:
+    names = ", ".join(str(path.relative_to(SHARED)) for path in missing)
+    return (
+        f"shared files not found in {SHARED} ({names}): the tests on the shared corpus and "
+        "reference skip. They live in a folder 'shared' beside the checkout."
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    missing = _missing_shared_files()
+    return _missing_shared_line(missing) if missing else f"shared files: {SHARED}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    missing = _missing_shared_files()
+    if missing:
+        terminalreporter.write_sep("=", "shared files missing", yellow=True, bold=True)
+        terminalreporter.write_line(_missing_shared_line(missing))
 
 
 @pytest.fixture

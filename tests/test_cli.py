@@ -99,6 +99,16 @@ def test_kb_check_names_file_entry_and_field_and_exits_1(tmp_path: Path) -> None
     assert "site.toml: entry 1 (ftp 599): field 'verdict'" in run.stdout
 
 
+def test_kb_check_says_what_each_site_file_adds_and_overrides(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ERRDESK_KNOWLEDGE_DIR", str(ROOT / "knowledge" / "examples"))
+    assert main(["kb", "check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  site.toml: adds ftp 599; overrides ftp 530", lines
+    assert lines[-1].startswith("OK: "), lines
+
+
 def test_kb_list_filters_by_protocol(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "list", "--protocol", "sftp"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -173,9 +183,14 @@ def test_eval_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
     assert "false replies (negatives):" in out
 
 
-def test_eval_of_a_missing_corpus_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_of_a_missing_corpus_says_where_the_shared_one_is_expected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["eval", "/nonexistent/corpus.jsonl"]) == 2
-    assert capsys.readouterr().err.startswith("errdesk: /nonexistent/corpus.jsonl: cannot be read")
+    error, hint = capsys.readouterr().err.splitlines()
+    assert error.startswith("errdesk: /nonexistent/corpus.jsonl: cannot be read"), error
+    assert "../shared/corpus/dev.jsonl" in hint, hint
+    assert "errdesk eval tests/corpus/holdout.jsonl" in hint, hint
 
 
 def test_eval_names_the_malformed_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,9 @@
 """The knowledge base: entries read from TOML files, validated, indexed for lookup.
 
 Validation collects every problem (file, entry, field) instead of stopping at the first,
-so a site editing its own files sees all of its mistakes in one `errdesk kb check`.
+so a site editing its own files sees all of its mistakes in one `errdesk kb check`: every bad
+field of an entry, duplicates, `related` codes that name no entry, and folders or files that
+hold no entries at all.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
-PROTOCOLS = ("ftp", "sftp", "http", "winsock", "ssh", "tls", "curl", "wininet", "windows")
-VERDICTS = ("info", "you", "admin", "isp")
-# Decimal codes as users see them ("425", "-1", "12029"), or an HRESULT in hex ("0x80090325").
-CODE_PATTERN = re.compile(r"^(?:-?\d{1,5}|0x[0-9A-F]{8})$")
+Protocol = Literal["ftp", "sftp", "http", "winsock", "ssh", "tls", "curl", "wininet", "windows"]
+# Who can fix it: nobody needs to (info), the person asking, the server's admin, the network.
+Verdict = Literal["info", "you", "admin", "isp"]
+PROTOCOLS: tuple[Protocol, ...] = get_args(Protocol)
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+# Decimal codes as users see them ("425", "-1", "12029": no leading zeros, so one code has one
+# spelling), or a Windows HRESULT in hex ("0x80090325").
+CODE_PATTERN = re.compile(r"^(?:-?(?:0|[1-9]\d{0,4})|0x[0-9A-F]{8})$")
 # What triage can tell about a failure, besides the command it answers (an upper-case verb).
 SITUATIONS = frozenset(
     {
@@ -36,6 +42,12 @@ SITUATIONS = frozenset(
     }
 )
 _COMMAND_WORD = re.compile(r"^[A-Z]{3,9}$")
+# FTP's transient (4xx) and permanent (5xx) negative replies, RFC 959 section 4.2.
+FTP_NEGATIVE_REPLIES = range(400, 600)
+# HTTP's client (4xx) and server (5xx) errors begin here.
+HTTP_FIRST_ERROR = 400
+# SFTP's SSH_FX_OK and SSH_FX_EOF: the two statuses that are not failures.
+SFTP_NOT_FAILURES = (0, 1)
 KNOWN_FIELDS = frozenset(
     {
         "protocol",
@@ -68,7 +80,7 @@ class ContextAdvice:
     advice: str
     wording: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
-    verdict: str | None = None
+    verdict: Verdict | None = None
     because: str | None = None
 
     @cached_property
@@ -109,11 +121,11 @@ class ContextAdvice:
 
 @dataclass(frozen=True)
 class Entry:
-    protocol: str
+    protocol: Protocol
     code: str
     title: str
     meaning: str
-    verdict: str
+    verdict: Verdict
     steps: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()
@@ -133,11 +145,11 @@ class Entry:
             return False
         number = int(self.code)
         if self.protocol == "ftp":
-            return 400 <= number < 600
+            return number in FTP_NEGATIVE_REPLIES
         if self.protocol == "http":
-            return number >= 400
+            return number >= HTTP_FIRST_ERROR
         if self.protocol == "sftp":
-            return number not in (0, 1)
+            return number not in SFTP_NOT_FAILURES
         return True
 
     @property
@@ -212,11 +224,16 @@ class KnowledgeBase:
     def related_entries(self, entry: Entry) -> list[Entry]:
         found = []
         for reference in entry.related:
-            protocol, _, code = reference.rpartition(" ")
-            target = self.get(protocol or entry.protocol, code)
+            target = self._entries.get(related_key(entry, reference))
             if target is not None:
                 found.append(target)
         return found
+
+
+def related_key(entry: Entry, reference: str) -> tuple[str, str]:
+    """The (protocol, code) a `related` item names: "ftp 426", or "426" for the entry's own."""
+    protocol, _, code = reference.rpartition(" ")
+    return ((protocol or entry.protocol).lower(), code)
 
 
 def _sort_key(entry: Entry) -> tuple[int, int]:
@@ -242,43 +259,128 @@ def load_knowledge(extra_dir: Path | None = None) -> KnowledgeBase:
 
 def read_entries(extra_dir: Path | None = None) -> tuple[list[Entry], list[Problem]]:
     """Every entry and every problem, bundled files first so a site's files override them."""
-    entries: dict[tuple[str, str], Entry] = {}
+    reading = read_knowledge(extra_dir)
+    return reading.entries, reading.problems
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    """What one file of a site's folder did: the entries it added and those it replaced."""
+
+    name: str
+    added: tuple[str, ...]
+    overridden: tuple[str, ...]
+
+    def __str__(self) -> str:
+        added = ", ".join(self.added) or "nothing"
+        overridden = ", ".join(self.overridden) or "nothing"
+        return f"{self.name}: adds {added}; overrides {overridden}"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the knowledge folders hold: the entries in force, every problem, and what
+    each site file changed (`errdesk kb check` prints all three)."""
+
+    entries: list[Entry]
+    problems: list[Problem]
+    site_files: list[SiteFile]
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One [[entry]] table of a file: its label, its key as far as it can be read, and the
+    entry itself unless it has problems."""
+
+    index: int
+    label: str
+    key: tuple[str, str] | None
+    entry: Entry | None
+
+
+def read_knowledge(extra_dir: Path | None = None) -> Reading:
+    """Read the bundled folder, then the site's; check duplicates and `related` references
+    against the entries in force at the end."""
     problems: list[Problem] = []
-    folders = [bundled_dir()]
+    bundled = bundled_dir()
+    folders = [bundled]
     if extra_dir is not None:
-        if not extra_dir.is_dir():
+        if extra_dir.is_dir():
+            folders.append(extra_dir)
+        else:
             problems.append(
                 Problem(str(extra_dir), "", "", "ERRDESK_KNOWLEDGE_DIR is not a folder")
             )
-        else:
-            folders.append(extra_dir)
+    files = {folder: sorted(folder.glob("*.toml")) for folder in folders}
+    # A site file named like a bundled one (ftp.toml) would be ambiguous: both go by path.
+    shared_names = {path.name for path in files[bundled]} & {
+        path.name for folder in folders[1:] for path in files[folder]
+    }
+    entries: dict[tuple[str, str], Entry] = {}
+    located: dict[tuple[str, str], tuple[str, str]] = {}
+    site_files: list[SiteFile] = []
     for folder in folders:
-        files = sorted(folder.glob("*.toml"))
-        if not files and folder == bundled_dir():
-            problems.append(Problem(str(folder), "", "", "no knowledge files (*.toml) found"))
-        seen_here: dict[tuple[str, str], str] = {}
-        for path in files:
-            file_entries, file_problems = parse_file(path)
+        if not files[folder]:
+            problems.append(Problem(str(folder), "", "", _no_files_message(folder)))
+        seen_here: dict[tuple[str, str], tuple[str, int]] = {}
+        for path in files[folder]:
+            shown = str(path) if path.name in shared_names else path.name
+            parsed, file_problems = parse_file(path, shown)
             problems.extend(file_problems)
-            for entry, label in file_entries:
-                if entry.key in seen_here:
-                    problems.append(
-                        Problem(
-                            path.name,
-                            label,
-                            "code",
-                            f"duplicate of {entry.protocol} {entry.code} "
-                            f"already defined in {seen_here[entry.key]}",
-                        )
-                    )
+            added: list[str] = []
+            overridden: list[str] = []
+            for item in parsed:
+                if item.key is not None and item.key in seen_here:
+                    problems.append(_duplicate(shown, item, seen_here[item.key]))
                     continue
-                seen_here[entry.key] = path.name
-                entries[entry.key] = entry
-    return list(entries.values()), problems
+                if item.key is not None:
+                    seen_here[item.key] = (shown, item.index)
+                if item.entry is None:
+                    continue
+                changed = overridden if item.entry.key in entries else added
+                changed.append(" ".join(item.entry.key))
+                entries[item.entry.key] = item.entry
+                located[item.entry.key] = (shown, item.label)
+            if folder != bundled:
+                site_files.append(SiteFile(shown, tuple(added), tuple(overridden)))
+    problems.extend(_unknown_related(entries, located))
+    return Reading(list(entries.values()), problems, site_files)
 
 
-def parse_file(path: Path) -> tuple[list[tuple[Entry, str]], list[Problem]]:
-    name = path.name
+def _no_files_message(folder: Path) -> str:
+    others = sorted(path.name for path in folder.iterdir())[:5] if folder.is_dir() else []
+    found = f" (it holds {', '.join(others)})" if others else " (it is empty)"
+    return f"no knowledge files (*.toml) in this folder{found}"
+
+
+def _duplicate(file: str, item: ParsedEntry, first: tuple[str, int]) -> Problem:
+    first_file, first_index = first
+    where = "this file" if first_file == file else first_file
+    protocol, code = item.key or ("", "")
+    return Problem(
+        file,
+        item.label,
+        "code",
+        f"duplicate of {protocol} {code} already defined in {where} (entry {first_index})",
+    )
+
+
+def _unknown_related(
+    entries: Mapping[tuple[str, str], Entry], located: Mapping[tuple[str, str], tuple[str, str]]
+) -> Iterator[Problem]:
+    for key, entry in entries.items():
+        file, label = located[key]
+        for reference in entry.related:
+            protocol, code = related_key(entry, reference)
+            if (protocol, code) not in entries:
+                bare = " " not in reference
+                read_as = f" (read as {protocol} {code})" if bare else ""
+                yield Problem(file, label, "related", f"'{reference}' names no entry{read_as}")
+
+
+def parse_file(path: Path, shown: str | None = None) -> tuple[list[ParsedEntry], list[Problem]]:
+    """Every [[entry]] of one file; `shown` names the file in problems (its base name if None)."""
+    name = shown or path.name
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
@@ -288,15 +390,29 @@ def parse_file(path: Path) -> tuple[list[tuple[Entry, str]], list[Problem]]:
     raw_entries = data.get("entry")
     if not isinstance(raw_entries, list):
         return [], [Problem(name, "", "entry", "expected a list of [[entry]] tables")]
-    parsed: list[tuple[Entry, str]] = []
+    if not raw_entries:
+        return [], [Problem(name, "", "entry", "holds no entries")]
+    parsed: list[ParsedEntry] = []
     problems: list[Problem] = []
     for index, raw in enumerate(raw_entries, start=1):
         label = _entry_label(index, raw)
         entry, entry_problems = _parse_entry(raw, name, label)
         problems.extend(entry_problems)
-        if entry is not None:
-            parsed.append((entry, label))
+        parsed.append(ParsedEntry(index, label, _raw_key(raw), entry))
     return parsed, problems
+
+
+def _raw_key(raw: Any) -> tuple[str, str] | None:
+    """The (protocol, code) of an entry, when both read well, whatever its other fields."""
+    if not isinstance(raw, dict):
+        return None
+    protocol, code = raw.get("protocol"), raw.get("code")
+    if not isinstance(protocol, str) or not isinstance(code, str | int):
+        return None
+    protocol, code = protocol.strip().lower(), str(code)
+    if protocol not in PROTOCOLS or not CODE_PATTERN.match(code):
+        return None
+    return (protocol, code)
 
 
 def _entry_label(index: int, raw: Any) -> str:
@@ -346,7 +462,7 @@ def _parse_entry(raw: Any, file: str, label: str) -> tuple[Entry | None, list[Pr
         fields.fail(unknown, "is not a known field")
 
     protocol = fields.text("protocol").lower()
-    if protocol and protocol not in PROTOCOLS:
+    if protocol and not _is_protocol(protocol):
         fields.fail("protocol", f"'{protocol}' is not one of {', '.join(PROTOCOLS)}")
     raw_code = raw.get("code")
     code = str(raw_code) if isinstance(raw_code, str | int) else ""
@@ -361,10 +477,12 @@ def _parse_entry(raw: Any, file: str, label: str) -> tuple[Entry | None, list[Pr
     title = fields.text("title")
     meaning = fields.text("meaning")
     verdict = fields.text("verdict")
-    if verdict and verdict not in VERDICTS:
+    if verdict and not _is_verdict(verdict):
         fields.fail("verdict", f"'{verdict}' is not one of {', '.join(VERDICTS)}")
+    before_steps = len(fields.problems)
     steps = fields.texts("steps")
-    if verdict in VERDICTS and verdict != "info" and not steps:
+    # Reported whatever else is wrong, an unknown verdict included: all problems in one check.
+    if verdict != "info" and not steps and len(fields.problems) == before_steps:
         fields.fail("steps", "is required unless the verdict is info")
     names = fields.texts("names")
     phrases = fields.texts("phrases")
@@ -372,7 +490,8 @@ def _parse_entry(raw: Any, file: str, label: str) -> tuple[Entry | None, list[Pr
     context = _parse_context(raw.get("context", []), fields)
     errno = _parse_errno(raw.get("errno", {}), fields)
 
-    if fields.problems:
+    # A bad protocol or verdict has a problem already; the checks narrow their types.
+    if fields.problems or not _is_protocol(protocol) or not _is_verdict(verdict):
         return None, fields.problems
     entry = Entry(
         protocol=protocol,
@@ -428,7 +547,7 @@ def _parse_case(item: Any, where: str, fields: _Fields) -> ContextAdvice | None:
     steps = _case_texts(item, "steps", where, fields)
     verdict = item.get("verdict")
     because = item.get("because")
-    if verdict is not None and verdict not in VERDICTS:
+    if verdict is not None and not _is_verdict(verdict):
         fields.fail(f"{where}.verdict", f"'{verdict}' is not one of {', '.join(VERDICTS)}")
     if verdict is not None and (not isinstance(because, str) or not because.strip()):
         fields.fail(f"{where}.because", "is required with a verdict: say what decided it")
@@ -463,3 +582,11 @@ def _parse_errno(value: Any, fields: _Fields) -> dict[str, int]:
         fields.fail("errno", "must be a table with integer 'linux' and/or 'macos' numbers")
         return {}
     return dict(value)
+
+
+def _is_protocol(value: object) -> TypeGuard[Protocol]:
+    return value in PROTOCOLS
+
+
+def _is_verdict(value: object) -> TypeGuard[Verdict]:
+    return value in VERDICTS

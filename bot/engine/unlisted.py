@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.engine.knowledge import Entry
+from bot.engine.knowledge import Entry, Verdict
 
-_FTP_CLASSES = {
+FTP_CODE_DIGITS = 3
+
+# The first digit: the verdict it implies on its own (None: the second digit decides), and why.
+_FTP_CLASSES: dict[str, tuple[Verdict | None, str]] = {
     "1": ("info", "The server has started the action and will send another reply when done."),
     "2": ("info", "The server completed the action."),
     "3": ("info", "The server accepted the command and waits for the next one."),
@@ -19,7 +22,7 @@ _FTP_CLASSES = {
     "5": (None, "The server refused the action, and repeating it unchanged will fail again."),
     "6": ("info", "The reply is protected (encrypted or signed) by a security extension."),
 }
-_FTP_GROUPS = {
+_FTP_GROUPS: dict[str, tuple[Verdict, str]] = {
     "0": ("you", "the command itself: its syntax, or a command the server does not support"),
     "1": ("info", "a request for information, such as status or help"),
     "2": ("isp", "the control or data connection"),
@@ -27,7 +30,7 @@ _FTP_GROUPS = {
     "4": ("admin", "a matter the standard leaves unspecified"),
     "5": ("you", "the file system: a file or folder, its name or its permissions"),
 }
-_GROUP_STEPS = {
+_GROUP_STEPS: dict[Verdict, tuple[str, ...]] = {
     "you": (
         "Compare the client's settings (host, port, protocol, user name) with what the server "
         "expects, and retry.",
@@ -50,7 +53,7 @@ _GROUP_STEPS = {
 @cache
 def entry_from_digits(protocol: str, code: str) -> Entry | None:
     """A stand-in entry for an FTP reply code outside the standards, read from its digits."""
-    if protocol != "ftp" or len(code) != 3 or code[0] not in _FTP_CLASSES:
+    if protocol != "ftp" or len(code) != FTP_CODE_DIGITS or code[0] not in _FTP_CLASSES:
         return None
     class_verdict, class_meaning = _FTP_CLASSES[code[0]]
     group = _FTP_GROUPS.get(code[1])

@@ -295,7 +295,14 @@ def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
     event = message_event(ERROR)
     fake.fail("chat.postMessage", status=503)
     slack.event(event_body(event))
-    fake.wait_for(lambda: fake.thread_posts(event["ts"]), timeout=15)
+    (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]), timeout=15)
+    attempts = [
+        c
+        for c in fake.calls_to("chat.postMessage", ok_only=False)
+        if c.body.get("thread_ts") == event["ts"]
+    ]
+    assert [c.status for c in attempts] == [503, 200], "a 503 first, then the retry that posts"
+    assert post is attempts[1]
 
 
 def test_a_reply_slack_refused_is_posted_when_slack_retries_the_event(

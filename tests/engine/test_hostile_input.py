@@ -6,6 +6,8 @@ not wall-clock time: speed belongs to the benchmarks.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.engine.recognize import phrases
@@ -28,8 +30,12 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_input_gets_an_answer_without_crashing(name: str) -> None:
-    answer = engine().explain(HOSTILE[name])
-    answer.to_dict()
+    text = HOSTILE[name]
+    result = engine().explain(text).to_dict()
+    assert json.loads(json.dumps(result)) == result, f"{name}: the answer is not plain JSON"
+    spans = [finding["span"] for finding in result["findings"]]
+    outside = [span for span in spans if not 0 <= span[0] < span[1] <= len(text)]
+    assert outside == [], f"{name}: spans outside the {len(text)} characters given"
 
 
 def test_scanned_text_is_bounded() -> None:

@@ -58,27 +58,39 @@ def test_symbolic_names_and_errno_numbers(text: str, expected: tuple[str, str]) 
     assert decisive_key(text) == expected, text
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Connection reset by peer", ("winsock", "10054")),
-        ("CONNECTION RESET BY PEER", ("winsock", "10054")),
-        ('"connection reset by peer."', ("winsock", "10054")),
-        ("No connection could be made because the target machine actively refused it", None),
-        ("Login incorrect.", ("ftp", "530")),
-        ("Login incorect", ("ftp", "530")),
-        ("No such file or directory", ("sftp", "2")),
-        ("Connection timed out after 20 seconds of inactivity", ("winsock", "10060")),
-        ("Conection timed out after 20 secconds of inactivity", ("winsock", "10060")),
-        ("Failed to retrieve directory listing", None),
-    ],
-)
+PHRASES = [
+    ("Connection reset by peer", ("winsock", "10054")),
+    ('"connection reset by peer."', ("winsock", "10054")),
+    (
+        "No connection could be made because the target machine actively refused it",
+        ("winsock", "10061"),
+    ),
+    ("Login incorrect.", ("ftp", "530")),
+    ("Login incorect", ("ftp", "530")),
+    ("No such file or directory", ("sftp", "2")),
+    ("Connection timed out after 20 seconds of inactivity", ("winsock", "10060")),
+    ("Conection timed out after 20 secconds of inactivity", ("winsock", "10060")),
+    pytest.param(
+        "Failed to retrieve directory listing",
+        ("ftp", "425"),
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="FileZilla's line after a failed data connection is not recognized yet",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PHRASES)
 def test_phrases_survive_case_quotes_punctuation_and_typos(
-    text: str, expected: tuple[str, str] | None
+    text: str, expected: tuple[str, str]
 ) -> None:
-    if expected is None:
-        expected = decisive_key(text.upper())  # same answer whatever the case
     assert decisive_key(text) == expected, text
+
+
+@pytest.mark.parametrize(("text", "expected"), PHRASES)
+def test_phrases_in_upper_case_get_the_same_answer(text: str, expected: tuple[str, str]) -> None:
+    assert decisive_key(text.upper()) == expected, text.upper()
 
 
 def test_refused_wording_is_winsock_10061() -> None:

@@ -333,7 +333,7 @@ def hold_connections(port: int, count: int, ready: Any, stop: Any, reopened: Any
             with reopened.get_lock():
                 reopened.value += 1
     for key in list(selector.get_map().values()):
-        key.fileobj.close()  # type: ignore[union-attr]
+        key.fileobj.close()  # type: ignore[union-attr]  # only sockets were registered
 
 
 class _Sender:

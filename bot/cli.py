@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
-from bot.engine.knowledge import PROTOCOLS, read_knowledge
+from bot.engine.knowledge import PROTOCOLS, Problem, read_knowledge
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
@@ -220,7 +220,7 @@ def _kb_check(args: argparse.Namespace, settings: Settings) -> int:
         try:
             load_model(settings.model_path)
         except ModelError as error:
-            problems.append(f"ERRDESK_MODEL: {error}")
+            problems.append(Problem("ERRDESK_MODEL", "", "", str(error)))
     for problem in problems:
         print(problem)
     if problems:

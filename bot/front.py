@@ -49,6 +49,8 @@ log = logging.getLogger("errdesk.front")
 MAX_BODY_BYTES = 2_000_000
 MAX_HEAD_BYTES = 32 * 1024
 MAX_HEADER_FIELDS = 100
+# A Content-Length longer than this is no body errdesk reads (a terabyte has 13 digits).
+MAX_LENGTH_DIGITS = 12
 # Slack gives up after 3 s, so a request still arriving after 5 s is of no use to anyone.
 READ_SECONDS = 5.0
 WRITE_SECONDS = 10.0
@@ -152,7 +154,11 @@ def parse_head(raw: bytes) -> Head:
     """The request line and headers (without the blank line that ends them), or a RefusedError."""
     lines = raw.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ")
-    if len(parts) != 3 or not TOKEN.fullmatch(parts[0]) or not parts[1].startswith("/"):
+    if (
+        len(parts) != len(("GET", "/path", "HTTP/1.1"))
+        or not TOKEN.fullmatch(parts[0])
+        or not parts[1].startswith("/")
+    ):
         raise RefusedError("400 Bad Request", "malformed", "malformed request line")
     method, target, version = parts
     if version not in ("HTTP/1.1", "HTTP/1.0"):
@@ -171,7 +177,9 @@ def parse_head(raw: bytes) -> Head:
             "411 Length Required", "malformed", "send the body with a Content-Length"
         )
     lengths = {value for name, value in headers if name == "content-length"}
-    if len(lengths) > 1 or not all(value.isdigit() and len(value) <= 12 for value in lengths):
+    if len(lengths) > 1 or not all(
+        value.isdigit() and len(value) <= MAX_LENGTH_DIGITS for value in lengths
+    ):
         raise RefusedError("400 Bad Request", "malformed", "bad Content-Length")
     connection = {token.strip().lower() for token in fields.get("connection", "").split(",")}
     keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
@@ -216,7 +224,7 @@ def wsgi_environ(head: Head, body: bytes, peer: Any, local: Any) -> WSGIEnvironm
         elif name != "content-length":
             key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
-    return environ  # type: ignore[return-value]
+    return environ
 
 
 @dataclass
@@ -242,7 +250,8 @@ def call_wsgi(app: WSGIApplication, environ: WSGIEnvironment) -> Response:
         return chunks.append
 
     try:
-        result = app(environ, start_response)  # type: ignore[arg-type]
+        # The environ is a plain dict of str; WSGIEnvironment names the same thing more loosely.
+        result = app(environ, start_response)  # type: ignore[arg-type]  # see the line above
         try:
             chunks.extend(result)
         finally:
@@ -531,7 +540,7 @@ def raise_open_files_limit() -> int:
     return soft
 
 
-class FrontWorker(Worker):  # type: ignore[misc]
+class FrontWorker(Worker):  # type: ignore[misc]  # gunicorn is untyped: Worker is Any
     """A gunicorn worker that serves its listening sockets with `HttpFront`."""
 
     def run(self) -> None:

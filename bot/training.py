@@ -40,6 +40,8 @@ INNER_FOLDS = 3
 REGULARIZATION_C = 0.05
 # False-reply rates at which the report gives the recall, for the whole trade-off.
 TRADE_OFF_POINTS = (0.03, 0.05, 0.10)
+# The logit of a model fitted to labels that all agree: a probability of 0.95 or 0.05.
+CONSTANT_LOGIT = 3.0
 # The model of an engine that only observes messages for training: it decides nothing.
 UNTRAINED = DecisionModel(LinearModel(0.0, {}, {}, {}), LinearModel(0.0, {}, {}, {}), 0.5)
 
@@ -94,8 +96,9 @@ def _fit_linear(
         ]
         for row in rows
     ]
-    if len(set(labels)) < 2:
-        return LinearModel(3.0 if labels and labels[0] else -3.0, {}, {}, {})
+    if len(set(labels)) < len((0, 1)):
+        # One class only (a tiny corpus): a constant model that says what every label said.
+        return LinearModel(CONSTANT_LOGIT if labels and labels[0] else -CONSTANT_LOGIT, {}, {}, {})
     fitted = LogisticRegression(C=REGULARIZATION_C, max_iter=5000, solver="lbfgs")
     fitted.fit(matrix, labels)
     weights = {
@@ -289,7 +292,8 @@ class Report:
         header = f"{'':<14} {'msgs':>5} {'decisive':>9} {'recall':>8} {'false rep':>9}"
         lines = [
             f"cross-validated, {OUTER_FOLDS} folds grouped by source thread, refitted in each fold",
-            f"reply thresholds chosen in the folds: {', '.join(f'{t:.3f}' for t in self.thresholds)}",
+            "reply thresholds chosen in the folds: "
+            + ", ".join(f"{threshold:.3f}" for threshold in self.thresholds),
             "",
             header,
             self.figures().row("all"),

@@ -12,8 +12,8 @@ from bot.engine.knowledge import (
     load_knowledge,
     read_entries,
 )
-from bot.engine.recognize import Finding
 from bot.engine.model import ModelError, load_model
+from bot.engine.recognize import Finding
 from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.engine.knowledge import PROTOCOLS
 from bot.engine.recognize import Cues, Finding
@@ -36,13 +36,20 @@ _OPENING_CHARS = 40
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
 _VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
 # Modal verbs of design talk: "can X be retried", "should return 404".
-_MODAL = re.compile(r"\b(?:can|could|should|would|will|shall|must|may|might)\b[^.?!\n]{0,30}\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b", re.I)
+_MODAL = re.compile(
+    r"\b(?:can|could|should|would|will|shall|must|may|might)\b[^.?!\n]{0,30}\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b",
+    re.I,
+)
 # A code as the subject of a sentence: "500 is returned if ...", "ECONNRESET means ...".
-_SUBJECT_AFTER = re.compile(r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b", re.I)
+_SUBJECT_AFTER = re.compile(
+    r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b", re.I
+)
 # Replies that only say an earlier command failed ("503 RNFR required first").
 CONSEQUENCES = frozenset({("ftp", "503")})
 # Python names the original exception first: what follows this line is a consequence.
 AFTERMATH_LINE = "During handling of the above exception"
+# Two codes each defined ("10054 is ..., 10053 is ...") make a glossary.
+GLOSSARY_CODES = 2
 # A message with this many different failures is a list or a table, not one failure met.
 MANY_FAILURES = 4
 # Counts are capped: the fifth mention says little more than the fourth.
@@ -198,7 +205,9 @@ class FeatureReader:
             w.lower() for w in vocabulary.words("talk.talk.change_verbs")
         )
         self._meeting_verbs = frozenset(w.lower() for w in vocabulary.words("talk.report.meeting"))
-        self.discourse_words = tuple(sorted({w.lower() for w in vocabulary.words("talk.words.discourse")}))
+        self.discourse_words = tuple(
+            sorted({w.lower() for w in vocabulary.words("talk.words.discourse")})
+        )
         self._discourse = _word_pattern(self.discourse_words)
         self._discussion = _pattern(vocabulary, "talk.talk.discussion_patterns")
         self._resolved = _pattern(vocabulary, "talk.talk.resolved_patterns")
@@ -223,7 +232,7 @@ class FeatureReader:
             "bug_template": _capped(self._count("talk.report.bug_template", text)),
             "pr_template": _capped(self._count("talk.talk.pr_template", text)),
             "opens_with_greeting": float(
-                self._count("talk.report.greeting", text[: _OPENING_CHARS]) > 0
+                self._count("talk.report.greeting", text[:_OPENING_CHARS]) > 0
             ),
             "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
             "version_numbers": _capped(len(_VERSION.findall(text))),
@@ -237,7 +246,9 @@ class FeatureReader:
             "change_bullets": _capped(sum(word in self._change_verbs for word in bullets)),
             "resolution_said": float(_search(self._resolved, text)),
             "definition_said": float(_search(self._definition, text)),
-            "glossary": float(len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}) >= 2),
+            "glossary": float(
+                len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}) >= GLOSSARY_CODES
+            ),
             "config_list": float("[" in text and _CONFIG_LIST.search(text) is not None),
             "diff": float(_DIFF.search(text) is not None),
             "stack_trace": float(_STACK.search(text) is not None),
@@ -305,12 +316,13 @@ class FeatureReader:
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
         sentence = _sentence(text, start, end)
-        before = sentence[: max(0, start - (end - len(sentence)))].strip() if sentence else ""
         features = dict(shape.features)
         features.update(
             {
                 "sentence_question": float("?" in sentence),
-                "sentence_first_person": float(self._count("talk.report.first_person", sentence) > 0),
+                "sentence_first_person": float(
+                    self._count("talk.report.first_person", sentence) > 0
+                ),
                 "sentence_meeting_verb": float(self._count("talk.report.meeting", sentence) > 0),
                 "sentence_modal": float(_MODAL.search(sentence) is not None),
                 "sentence_hypothetical": float(self._count("talk.talk.hypothetical", sentence) > 0),
@@ -356,9 +368,10 @@ class FeatureReader:
 
 def _stem(word: str) -> str:
     """ "implementing" -> "implement", "returning" -> "return": the verb of a gerund title."""
-    if word.endswith("ing") and len(word) > 5:
-        stem = word[:-3]
-        return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+    if word.endswith("ing") and len(word) > len("ing") + 2:
+        stem = word.removesuffix("ing")
+        doubled = len(stem) > len("ing") and stem[-1] == stem[-2]  # "returning", "stopping"
+        return stem[:-1] if doubled else stem
     return word
 
 
@@ -375,11 +388,15 @@ def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
 
 
 def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    """Whole words; in scripts written without spaces (Chinese, Japanese), the characters."""
     items = sorted({w.lower() for w in words}, key=len, reverse=True)
     if not items:
         return None
-    alternation = "|".join(re.escape(item) for item in items)
-    return re.compile(rf"(?<![\w'])(?:{alternation})(?![\w'])", re.I)
+    spaced = "|".join(re.escape(item) for item in items if not _CJK.search(item))
+    unspaced = "|".join(re.escape(item) for item in items if _CJK.search(item))
+    parts = [rf"(?<![\w'])(?:{spaced})(?![\w'])"] if spaced else []
+    parts += [f"(?:{unspaced})"] if unspaced else []
+    return re.compile("|".join(parts), re.I)
 
 
 def _pattern(vocabulary: Vocabulary, name: str) -> re.Pattern[str] | None:
@@ -466,7 +483,7 @@ def _linear(data: Any, where: str, known: frozenset[str]) -> LinearModel:
     return LinearModel(float(bias), tables["weights"], tables["means"], tables["scales"])
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -301,7 +301,7 @@ def triage(text: str) -> Triage:
     ]
     if "HTTP/" in text:
         events += [Event(m.start(), m["verb"]) for m in _REQUEST_LINE.finditer(text)]
-    calls = (_CALL, _PHP_CALL) if "(" in text else ()
+    calls: tuple[re.Pattern[str], ...] = (_CALL, _PHP_CALL) if "(" in text else ()
     if "sftp." in text:
         calls += (_CALL_PREFIX,)
     for pattern in calls:

@@ -296,15 +296,15 @@ class CodeFinder:
                 finding = self._errno_finding(text, match)
                 if finding:
                     findings.append(finding)
-        for pattern, protocol, confidence, needs in _EXPLICIT:
-            if not any(literal in lowered for literal in needs):
+        for explicit, forced, confidence, literals in _EXPLICIT:
+            if not any(literal in lowered for literal in literals):
                 continue
-            for match in pattern.finditer(text):
+            for match in explicit.finditer(text):
                 start = match.start("code")
                 if start in claimed:
                     continue
                 finding = self._code_finding(
-                    text, match["code"], start, match.end("code"), protocol, confidence, cues
+                    text, match["code"], start, match.end("code"), forced, confidence, cues
                 )
                 if finding:
                     claimed.add(start)

@@ -18,6 +18,7 @@ from bot.engine import (
     load_vocabulary,
     read_entries,
 )
+from bot.engine.knowledge import PROTOCOLS, ContextAdvice
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 
 # One JSON line longer than this is answered with an error object rather than read whole.
@@ -78,10 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     check = kb_verbs.add_parser("check", help="validate the knowledge files")
     check.set_defaults(handler=_kb_check)
     listing = kb_verbs.add_parser("list", help="list entries")
-    listing.add_argument("--protocol", choices=("ftp", "sftp", "http", "winsock"))
+    listing.add_argument("--protocol", choices=PROTOCOLS)
     listing.set_defaults(handler=_kb_list)
     show = kb_verbs.add_parser("show", help="show one entry, e.g. 'kb show ftp 425'")
-    show.add_argument("protocol", choices=("ftp", "sftp", "http", "winsock"))
+    show.add_argument("protocol", choices=PROTOCOLS)
     show.add_argument("code")
     show.set_defaults(handler=_kb_show)
 
@@ -244,13 +245,33 @@ def _kb_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"\n{entry.meaning}\n")
     for number, step in enumerate(entry.steps, start=1):
         print(f"  {number}. {step}")
-    for item in entry.context:
-        print(f"\n  after {', '.join(item.when)}: {item.advice}")
+    if entry.context:
+        print("\ncontext cases (the most specific that applies says who fixes it):")
+    for number, case in enumerate(entry.context, start=1):
+        print(f"  {number}. {_case_conditions(case)}")
+        if case.verdict:
+            print(f"     verdict: {case.verdict}, because {case.because}")
+        print(f"     advice: {case.advice}")
     if entry.phrases:
         print(f"\nphrases: {'; '.join(entry.phrases)}")
     if entry.related:
         print(f"related: {', '.join(entry.related)}")
     return 0
+
+
+def _case_conditions(case: ContextAdvice) -> str:
+    """A case's `when` and `wording` as they are read: one of its commands, every situation,
+    one of its wordings."""
+    commands = [token for token in case.when if token.upper() in case.commands]
+    conditions = [token.lower() for token in case.when if token.upper() in case.situations]
+    if commands:
+        conditions.insert(0, "after " + " or ".join(commands))
+    if case.wording:
+        conditions.append("the text says " + " or ".join(repr(w) for w in case.wording))
+    if not conditions:
+        return "always"
+    *first, last = conditions
+    return f"{', '.join(first)} and {last}" if first else last
 
 
 def _training_engine(settings: Settings) -> Engine:

@@ -131,13 +131,13 @@ class Entry:
         """A negative reply or an error, as opposed to a step of a normal exchange (331, 227)."""
         if self.verdict == "info":
             return False
-        number = int(self.code)
+        # Only these protocols have codes for success; others (an HRESULT too) only fail.
         if self.protocol == "ftp":
-            return 400 <= number < 600
+            return 400 <= int(self.code) < 600
         if self.protocol == "http":
-            return number >= 400
+            return int(self.code) >= 400
         if self.protocol == "sftp":
-            return number not in (0, 1)
+            return int(self.code) not in (0, 1)
         return True
 
     @property

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.knowledge import KnowledgeError, load_knowledge, parse_file, read_entries
+from bot.engine.knowledge import Entry, KnowledgeError, load_knowledge, parse_file, read_entries
 
 GOOD = """
 [[entry]]
@@ -136,3 +136,14 @@ def test_load_raises_with_all_problems(tmp_path: Path) -> None:
 def test_missing_site_folder_is_a_problem(tmp_path: Path) -> None:
     _, problems = read_entries(tmp_path / "absent")
     assert [problem.message for problem in problems] == ["ERRDESK_KNOWLEDGE_DIR is not a folder"]
+
+
+def test_an_hresult_entry_is_a_failure(tmp_path: Path) -> None:
+    hresult = GOOD.replace('protocol = "ftp"', 'protocol = "windows"')
+    entry = load_knowledge_entry(tmp_path, hresult.replace('code = "599"', 'code = "0x80004004"'))
+    assert entry.is_failure, "an HRESULT has no success codes: it can only be a failure"
+
+
+def load_knowledge_entry(folder: Path, text: str) -> Entry:
+    (entry, _), *_ = parse_file(write(folder, "site.toml", text))[0]
+    return entry

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
-from bot.engine.knowledge import PROTOCOLS, Problem, read_knowledge
+from bot.engine.knowledge import PROTOCOLS, ContextAdvice, Problem, read_knowledge
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
@@ -253,13 +253,33 @@ def _kb_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"\n{entry.meaning}\n")
     for number, step in enumerate(entry.steps, start=1):
         print(f"  {number}. {step}")
-    for item in entry.context:
-        print(f"\n  after {', '.join(item.when)}: {item.advice}")
+    if entry.context:
+        print("\ncontext cases (the most specific that applies says who fixes it):")
+    for number, case in enumerate(entry.context, start=1):
+        print(f"  {number}. {_case_conditions(case)}")
+        if case.verdict:
+            print(f"     verdict: {case.verdict}, because {case.because}")
+        print(f"     advice: {case.advice}")
     if entry.phrases:
         print(f"\nphrases: {'; '.join(entry.phrases)}")
     if entry.related:
         print(f"related: {', '.join(entry.related)}")
     return 0
+
+
+def _case_conditions(case: ContextAdvice) -> str:
+    """A case's `when` and `wording` as they are read: one of its commands, every situation,
+    one of its wordings."""
+    commands = [token for token in case.when if token.upper() in case.commands]
+    conditions = [token.lower() for token in case.when if token.upper() in case.situations]
+    if commands:
+        conditions.insert(0, "after " + " or ".join(commands))
+    if case.wording:
+        conditions.append("the text says " + " or ".join(repr(w) for w in case.wording))
+    if not conditions:
+        return "always"
+    *first, last = conditions
+    return f"{', '.join(first)} and {last}" if first else last
 
 
 def _training_engine(settings: Settings) -> Engine:

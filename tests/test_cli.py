@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.engine.knowledge import PROTOCOLS
+from tests.support import bundled_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN_ENV = {
@@ -121,6 +123,31 @@ def test_kb_show_prints_one_entry(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("FTP 550")
     assert "after STOR" in out
+
+
+def test_kb_show_lists_context_cases_with_conditions_verdict_and_because(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["kb", "show", "ftp", "425"]) == 0
+    out = capsys.readouterr().out
+    assert "passive and private-address" in out, out
+    assert (
+        "verdict: admin, because the server announced a private address in its passive reply" in out
+    ), out
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_kb_list_takes_every_protocol(protocol: str) -> None:
+    assert main(["kb", "list", "--protocol", protocol]) == 0
+
+
+@pytest.mark.parametrize("protocol", sorted({entry.protocol for entry in bundled_kb()}))
+def test_kb_show_takes_every_protocol_with_entries(
+    protocol: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = bundled_kb().for_protocol(protocol)[0]
+    assert main(["kb", "show", protocol, entry.code]) == 0
+    assert capsys.readouterr().out.startswith(f"{entry.label}: {entry.title}")
 
 
 def test_kb_show_unknown_code_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

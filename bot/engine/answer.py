@@ -156,7 +156,7 @@ class Engine:
     def observe(self, text: str, asked: bool) -> tuple[Source, Cues, list[Finding]]:
         """read -> triage -> recognize: what the decision is made on (training reads it too)."""
         source = read_message(text)
-        cues = read_cues(source.text, triage(source.text), self.vocabulary)
+        cues = read_cues(source.text, triage(source.text, self.vocabulary), self.vocabulary)
         return source, cues, self.recognizer.recognize(source.text, cues, asked)
 
     def lookup(self, query: str) -> Answer:
@@ -170,7 +170,10 @@ class Engine:
             if entry is not None:
                 finding = Finding(entry, 1.0, (0, len(text)), "lookup", text.strip(), (entry,))
                 return self._answer(
-                    source, read_cues(text, triage(text), self.vocabulary), [finding], asked=True
+                    source,
+                    read_cues(text, triage(text, self.vocabulary), self.vocabulary),
+                    [finding],
+                    asked=True,
                 )
         source, cues, findings = self.observe(query, asked=True)
         return self._answer(source, cues, findings or self.recognizer.search(text), asked=True)

@@ -39,6 +39,17 @@ SITUATIONS = frozenset(
         "read-timeout",  # the time-out happened while waiting for data on an open connection
         "works-elsewhere",  # the message says it works from another network, machine or client
         "works-for-others",  # the message says it works for everyone else
+        "works-in-other-client",  # the message says another program or the web page manages
+        "fails-for-everyone",  # the message says it fails for every user or from every network
+        "server-changed",  # the message says it began with a change on the server's side
+        "address-allowlist",  # the message says the server admits only listed addresses
+        "access-expected",  # the message says the account is meant to have this access
+        "own-quota-full",  # the message says the person's own storage allowance is used up
+        "server-disk-full",  # the message says the server's disk is full
+        "vpn-off",  # the message says the VPN is not connected
+        "carried-on",  # after the failure the session went on to succeed (a fallback)
+        "private-target",  # the client connected to a private address
+        "ipv6",  # the connection went to an IPv6 address
     }
 )
 _COMMAND_WORD = re.compile(r"^[A-Z]{3,9}$")
@@ -143,13 +154,13 @@ class Entry:
         """A negative reply or an error, as opposed to a step of a normal exchange (331, 227)."""
         if self.verdict == "info":
             return False
-        number = int(self.code)
+        # Only these protocols have codes for success; others (an HRESULT too) only fail.
         if self.protocol == "ftp":
-            return number in FTP_NEGATIVE_REPLIES
+            return int(self.code) in FTP_NEGATIVE_REPLIES
         if self.protocol == "http":
-            return number >= HTTP_FIRST_ERROR
+            return int(self.code) >= HTTP_FIRST_ERROR
         if self.protocol == "sftp":
-            return number not in SFTP_NOT_FAILURES
+            return int(self.code) not in SFTP_NOT_FAILURES
         return True
 
     @property

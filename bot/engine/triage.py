@@ -10,7 +10,10 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
 FTP_VERBS = [
     "ABOR",
@@ -121,6 +124,9 @@ CALL_COMMANDS = {
     "utime": "SETSTAT",
     "chmod": "SETSTAT",
     "setstat": "SETSTAT",
+    "rm": "REMOVE",
+    "ls": "OPENDIR",
+    "cd": "REALPATH",
 }
 
 _VERB_ALTERNATION = "|".join(sorted(FTP_VERBS + HTTP_METHODS, key=len, reverse=True))
@@ -133,12 +139,19 @@ _CALL = re.compile(r"\b(?:ftp|sftp|client|self|conn|connection|c|s)\.(?P<call>[a
 # PHP's ftp extension: ftp_put(), ftp_chdir()...
 _PHP_CALL = re.compile(r"\bftp_(?P<call>[a-z]+)\(\)")
 _CALL_PREFIX = re.compile(r"\bsftp\.(?P<call>[a-zA-Z]+)\s*:")
+# OpenSSH's interactive client: "sftp> rename a b", "sftp> mkdir archive".
+_SFTP_PROMPT = re.compile(r"^[ \t]*sftp> ?(?P<call>[a-z]+)\b", re.M)
+# curl's upload options stand for a PUT: "curl -T backup.tar https://...".
+_CURL_UPLOAD = re.compile(r"\bcurl\b[^\n]*?\s(?:-T|--upload-file)\s")
 # PASV/EPSV as a command (the end of a log line), not vsftpd's hint "Consider using PASV."
 _PASSIVE = re.compile(
     r"\b(?:PASV|EPSV)(?=[ \t]*(?:$|['\"`\\]))|entering (?:extended )?passive mode|\bpassive mode\b",
     re.I | re.M,
 )
-_ACTIVE = re.compile(r"\b(?:PORT|EPRT)\s+[\d|(]|\bactive mode\b|\bPORT command successful", re.I)
+# PORT/EPRT as commands in upper case only: "connecting data socket to ... port 40112" is passive.
+_ACTIVE = re.compile(
+    r"(?-i:\b(?:PORT|EPRT))\s+[\d|(]|\bactive mode\b|\bPORT command successful", re.I
+)
 _TLS = re.compile(
     r"\bAUTH (?:TLS|SSL)\b|\bPROT P\b|\b234 |\bFTPS\b|\bFTPES\b|\bTLS\b|\bSSL\b|\bimplicit\b", re.I
 )
@@ -172,33 +185,42 @@ _CONNECTING = re.compile(
     r"\b220[ -]|\bconnecting to\b|\bresolving address\b|\bconnection established\b", re.I
 )
 _DATA_WORDS = re.compile(r"\bdata (?:connection|channel|socket)\b|FtpDataStream", re.I)
-_CONNECT_TIMEOUT = re.compile(
-    r"\bconnect(?:ion)? (?:attempt )?timed? ?out\b|\bconnecttimeout|\bconnect ETIMEDOUT\b|"
-    r"\btimed out (?:while |when )?connecting\b|\bconnection timed out\b[^\n]{0,40}\bconnect|"
-    r"\bfailed to connect\b[^\n]{0,80}\btimed? ?out|\bconnectex\b|\bConnection attempt failed\b|"
-    r"\bConnection timed out after \d+ milliseconds\b|\bconnect\(\) timed out",
+# Situations a message states once for all its failures, each read from the patterns of its
+# section in knowledge/vocabulary/situations.toml.
+MESSAGE_SITUATIONS = (
+    "connect-timeout",
+    "read-timeout",
+    "works-elsewhere",
+    "works-in-other-client",
+    "works-for-others",
+    "fails-for-everyone",
+    "server-changed",
+    "address-allowlist",
+    "access-expected",
+    "own-quota-full",
+    "server-disk-full",
+    "vpn-off",
+)
+# A message that says it works somewhere, or for someone, does not fail for everyone.
+_WORKS_SOMEWHERE = frozenset({"works-elsewhere", "works-in-other-client", "works-for-others"})
+# "15 GB of 15 GB used", "9.9 of my 10 GB": an allowance all but used up (see _quota_used_up).
+_USAGE = re.compile(
+    r"\b(?P<used>\d+(?:[.,]\d+)?)\s*(?:[KMGT]i?B\s+)?(?:of|out of|/)\s+(?:my |our |the |your )?"
+    r"(?P<allowed>\d+(?:[.,]\d+)?)\s*[KMGT]i?B\b",
     re.I,
 )
-_READ_TIMEOUT = re.compile(
-    r"\bread timed? ?out\b|\bReadTimeout|\bread ETIMEDOUT\b|\bsocket\.timeout\b|"
-    r"\btimeout (?:on|during|while) (?:data )?(?:transfer|reading|receiving)\b|"
-    r"\bno data received\b|\bidle time-?out\b|\btimed out after \d+ \w+ with \d+ (?:out of|bytes)|"
-    r"\bOperation timed out after \d+ milliseconds with \d+|\brecv(?:\(\))? timed? ?out",
-    re.I,
+USED_UP = 0.98
+# After the failure the session goes on to succeed: the client fell back and carried on.
+_SUCCESS = re.compile(
+    r"^[^\n]{0,30}\b(?:226|250)[ -]|\bsuccessful(?:ly)?\b|\btransfer complete\b", re.I | re.M
 )
-_WORKS_ELSEWHERE = re.compile(
-    r"\bworks?(?:ing)?\b[^.\n]{0,30}\b(?:from|on|at|with|over|via|through)\s+(?:my\s+|a\s+|the\s+|an\s+)?"
-    r"(?:home|another|other|different|mobile|phone|hotspot|4g|5g|lte|vpn|office|laptop)\b|"
-    r"\b(?:from|on|at|with|over|via)\s+(?:my\s+|a\s+|the\s+|an\s+)?(?:home|another|other|different|"
-    r"mobile|phone|hotspot|vpn)\b[^.\n]{0,30}\b(?:it )?works?\b",
-    re.I,
+# The client connects to a private address: "connect to host 10.20.0.15 port 22".
+_TARGET = re.compile(
+    r"\bconnect(?:ing|ed)? to (?:host )?(?P<a>\d{1,3})\.(?P<b>\d{1,3})\.\d{1,3}\.\d{1,3}\b", re.I
 )
-_WORKS_FOR_OTHERS = re.compile(
-    r"\bworks? (?:fine |ok |well )?for (?:everyone|everybody|all|the rest|others|other users|"
-    r"my colleagues)|\b(?:other|all other) (?:users|people|colleagues|clients|customers) "
-    r"(?:can|are able to|have no)|\b(?:everyone|everybody) else (?:can|is able to|has no)\b|"
-    r"\bonly (?:me|my account|for me|my user)\b|\bonly one (?:user|account)\b",
-    re.I,
+# An IPv6 address in brackets ("[2001:db8::15]:21"), or IPv6 named.
+_IPV6 = re.compile(
+    r"\[[0-9a-f]{1,4}:[0-9a-f:]*\](?::\d+)?|\bIPv6\b|\bAF_INET6\b|\bEPRT \|2\|", re.I
 )
 
 
@@ -248,6 +270,7 @@ class Triage:
     login_offsets: tuple[int, ...] = ()
     connecting_offsets: tuple[int, ...] = ()
     data_word_offsets: tuple[int, ...] = ()
+    success_offsets: tuple[int, ...] = ()
     # Situations the message states once for all its failures.
     message_situations: frozenset[str] = frozenset()
 
@@ -255,11 +278,6 @@ class Triage:
         """The context of a failure found at `offset`: the last command and mode before it."""
         index = bisect.bisect_right(self.events, offset, key=lambda event: event.offset)
         command = self.events[index - 1].verb if index else None
-        last_passive = _last_before(self.passive_offsets, offset)
-        last_active = _last_before(self.active_offsets, offset)
-        mode = None
-        if last_passive is not None or last_active is not None:
-            mode = "passive" if (last_passive or -1) >= (last_active or -1) else "active"
         situations = set(self.message_situations)
         if _last_before(self.private_passive_offsets, offset) is not None:
             situations.add("private-address")
@@ -272,9 +290,22 @@ class Triage:
             situations.add("data")
         elif command is not None:
             situations.add("control")
+        if self.success_offsets and self.success_offsets[-1] > offset:
+            situations.add("carried-on")
         return FailureContext(
-            command=command, mode=mode, tls=self.tls, situations=frozenset(situations)
+            command=command, mode=self._mode(offset), tls=self.tls, situations=frozenset(situations)
         )
+
+    def _mode(self, offset: int) -> str | None:
+        """The mode last entered before the failure; in a message that names the mode only
+        after its error ("425, but only in active mode"), the first one it names."""
+        last_passive = _last_before(self.passive_offsets, offset)
+        last_active = _last_before(self.active_offsets, offset)
+        if last_passive is not None or last_active is not None:
+            return "passive" if (last_passive or -1) >= (last_active or -1) else "active"
+        named = [(o, "passive") for o in self.passive_offsets[:1]]
+        named += [(o, "active") for o in self.active_offsets[:1]]
+        return min(named)[1] if named else None
 
 
 def _last_before(offsets: tuple[int, ...], offset: int) -> int | None:
@@ -293,7 +324,9 @@ def _private(first: int, second: int) -> bool:
     )
 
 
-def triage(text: str) -> Triage:
+def triage(text: str, vocabulary: Vocabulary | None = None) -> Triage:
+    """What the text shows around its failures; situations are worded as `vocabulary` says
+    (the bundled word lists when none is given)."""
     events = [
         Event(m.start("verb"), m["verb"].upper())
         for pattern in (_COMMAND, _TYPED_COMMAND)
@@ -301,9 +334,13 @@ def triage(text: str) -> Triage:
     ]
     if "HTTP/" in text:
         events += [Event(m.start(), m["verb"]) for m in _REQUEST_LINE.finditer(text)]
+    if "curl" in text:
+        events += [Event(m.start(), "PUT") for m in _CURL_UPLOAD.finditer(text)]
     calls: tuple[re.Pattern[str], ...] = (_CALL, _PHP_CALL) if "(" in text else ()
     if "sftp." in text:
         calls += (_CALL_PREFIX,)
+    if "sftp>" in text:
+        calls += (_SFTP_PROMPT,)
     for pattern in calls:
         for match in pattern.finditer(text):
             verb = CALL_COMMANDS.get(match["call"].lower())
@@ -315,15 +352,6 @@ def triage(text: str) -> Triage:
         for m in _PASSIVE_REPLY.finditer(text)
         if m["unroutable"] or _private(int(m["a"]), int(m["b"]))
     )
-    situations = set()
-    if _CONNECT_TIMEOUT.search(text):
-        situations.add("connect-timeout")
-    if _READ_TIMEOUT.search(text):
-        situations.add("read-timeout")
-    if _WORKS_ELSEWHERE.search(text):
-        situations.add("works-elsewhere")
-    if _WORKS_FOR_OTHERS.search(text):
-        situations.add("works-for-others")
     return Triage(
         events=tuple(events),
         passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text)),
@@ -333,8 +361,49 @@ def triage(text: str) -> Triage:
         login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text)),
         connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text)),
         data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text)),
-        message_situations=frozenset(situations),
+        success_offsets=tuple(m.start() for m in _SUCCESS.finditer(text)),
+        message_situations=message_situations(text, vocabulary or _bundled_vocabulary()),
     )
+
+
+def message_situations(text: str, vocabulary: Vocabulary) -> frozenset[str]:
+    """The situations the message states once for all its failures."""
+    said = {
+        situation
+        for situation in MESSAGE_SITUATIONS
+        if (pattern := _said(vocabulary.words(f"situations.{situation}.said_patterns")))
+        and pattern.search(text)
+    }
+    if said & _WORKS_SOMEWHERE:
+        said.discard("fails-for-everyone")
+    if _quota_used_up(text):
+        said.add("own-quota-full")
+    if any(_private(int(m["a"]), int(m["b"])) for m in _TARGET.finditer(text)):
+        said.add("private-target")
+    if _IPV6.search(text):
+        said.add("ipv6")
+    return frozenset(said)
+
+
+@cache
+def _said(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One situation's patterns as one expression, compiled once per list."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
+
+
+@cache
+def _bundled_vocabulary() -> Vocabulary:
+    return load_vocabulary()
+
+
+def _quota_used_up(text: str) -> bool:
+    """A usage figure at its allowance: "15 GB of 15 GB", "at 9.9 of my 10 GB"."""
+    for match in _USAGE.finditer(text):
+        used = float(match["used"].replace(",", "."))
+        allowed = float(match["allowed"].replace(",", "."))
+        if allowed and used / allowed >= USED_UP:
+            return True
+    return False
 
 
 def exposed_secrets(text: str) -> tuple[str, ...]:

@@ -1,6 +1,10 @@
 """Who can fix it, scored on messages where the situation decides: the same code can be the
-user's to fix, the server administrator's, the network's, or nothing at all
-(tests/corpus/verdicts.jsonl)."""
+user's to fix, the server administrator's, the network's, or nothing at all.
+
+Two labelled sets: tests/corpus/verdicts.jsonl, which the context cases and triage's situations
+were tuned on, and tests/corpus/verdicts_holdout.jsonl, written blind before that tuning (other
+wordings, products and genres) and never tuned on: its score is the honest estimate of how the
+mechanism generalizes."""
 
 from __future__ import annotations
 
@@ -11,14 +15,34 @@ from functools import cache
 from itertools import combinations
 from pathlib import Path
 
+import pytest
+
 from tests.support import engine
 
-VERDICT_SET = Path(__file__).with_name("verdicts.jsonl")
 VERDICTS = {"info", "you", "admin", "isp"}
 FIELDS = {"id", "text", "protocol", "code", "verdict", "why"}
-MIN_ACCURACY = 0.95
-# The set exists to tell situations apart: it must keep enough codes that change hands.
-MIN_CONTRASTING_PAIRS = 25
+
+
+@dataclass(frozen=True)
+class VerdictSet:
+    name: str
+    min_accuracy: float
+    # A set exists to tell situations apart: it must keep enough codes that change hands.
+    min_contrasting_pairs: int
+
+    @property
+    def path(self) -> Path:
+        return Path(__file__).with_name(self.name)
+
+
+SETS = [
+    VerdictSet("verdicts.jsonl", min_accuracy=0.95, min_contrasting_pairs=25),
+    # The held-out set has a lower bar because it must stay unseen: a miss on it is reported,
+    # never fixed by a case or a detector written for that message, or it would become a second
+    # tuning set and stop measuring anything. Unseen wordings will always miss some detector;
+    # 85% (nine misses in sixty) is what a mechanism that generalizes should keep.
+    VerdictSet("verdicts_holdout.jsonl", min_accuracy=0.85, min_contrasting_pairs=20),
+]
 
 
 @dataclass(frozen=True)
@@ -41,21 +65,21 @@ class Scored:
         return self.got == (self.case.protocol, self.case.code, self.case.verdict)
 
 
-def _rows() -> list[dict[str, str]]:
-    lines = VERDICT_SET.read_text(encoding="utf-8").splitlines()
+def _rows(verdict_set: VerdictSet) -> list[dict[str, str]]:
+    lines = verdict_set.path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
 @cache
-def labelled() -> tuple[Labelled, ...]:
-    return tuple(Labelled(**row) for row in _rows())
+def labelled(verdict_set: VerdictSet) -> tuple[Labelled, ...]:
+    return tuple(Labelled(**row) for row in _rows(verdict_set))
 
 
 @cache
-def scored() -> tuple[Scored, ...]:
+def scored(verdict_set: VerdictSet) -> tuple[Scored, ...]:
     """The engine's decisive reading of every message, through the JSON contract."""
     results = []
-    for case in labelled():
+    for case in labelled(verdict_set):
         decisive = engine().explain(case.text).to_dict()["decisive"]
         got = (decisive["protocol"], decisive["code"], decisive["verdict"]) if decisive else None
         results.append(Scored(case, got))
@@ -68,40 +92,55 @@ def _miss_line(result: Scored) -> str:
     return f"  {case.id}: wanted {case.protocol} {case.code} {case.verdict} ({case.why}), got {got}"
 
 
-def test_every_line_has_exactly_the_labelled_fields() -> None:
+each_set = pytest.mark.parametrize("verdict_set", SETS, ids=[s.name for s in SETS])
+
+
+@each_set
+def test_every_line_has_exactly_the_labelled_fields(verdict_set: VerdictSet) -> None:
     wrong = [
-        (n, sorted(set(row) ^ FIELDS)) for n, row in enumerate(_rows(), 1) if set(row) != FIELDS
+        (n, sorted(set(row) ^ FIELDS))
+        for n, row in enumerate(_rows(verdict_set), 1)
+        if set(row) != FIELDS
     ]
     assert not wrong, f"lines whose fields differ from {sorted(FIELDS)} (line, difference): {wrong}"
 
 
-def test_ids_are_unique() -> None:
-    ids = [case.id for case in labelled()]
+@each_set
+def test_ids_are_unique(verdict_set: VerdictSet) -> None:
+    ids = [case.id for case in labelled(verdict_set)]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     assert not duplicates, f"ids used more than once: {duplicates}"
 
 
-def test_every_verdict_is_one_of_the_four() -> None:
-    odd = [(case.id, case.verdict) for case in labelled() if case.verdict not in VERDICTS]
+def test_the_sets_share_no_message() -> None:
+    first, held_out = ({case.text for case in labelled(s)} for s in SETS)
+    assert not first & held_out, f"messages in both sets: {sorted(first & held_out)}"
+
+
+@each_set
+def test_every_verdict_is_one_of_the_four(verdict_set: VerdictSet) -> None:
+    odd = [(c.id, c.verdict) for c in labelled(verdict_set) if c.verdict not in VERDICTS]
     assert not odd, f"verdicts outside {sorted(VERDICTS)}: {odd}"
 
 
-def test_the_set_keeps_enough_codes_that_change_hands() -> None:
+@each_set
+def test_the_set_keeps_enough_codes_that_change_hands(verdict_set: VerdictSet) -> None:
     verdicts_by_code: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for case in labelled():
+    for case in labelled(verdict_set):
         verdicts_by_code[(case.protocol, case.code)].add(case.verdict)
     pairs = sum(len(list(combinations(v, 2))) for v in verdicts_by_code.values())
-    assert pairs >= MIN_CONTRASTING_PAIRS, (
-        f"{pairs} (code, verdict, other verdict) pairs; the set needs {MIN_CONTRASTING_PAIRS}"
-    )
+    wanted = verdict_set.min_contrasting_pairs
+    assert pairs >= wanted, f"{pairs} (code, verdict, other verdict) pairs; the set needs {wanted}"
 
 
-def test_verdict_accuracy() -> None:
+@each_set
+def test_verdict_accuracy(verdict_set: VerdictSet) -> None:
     """Right means the decisive code and its verdict for this situation are both the expert's."""
-    results = scored()
+    results = scored(verdict_set)
     misses = [result for result in results if not result.right]
     accuracy = 1 - len(misses) / len(results)
-    assert accuracy >= MIN_ACCURACY, (
-        f"verdict accuracy {accuracy:.1%} on {len(results)} messages, wanted {MIN_ACCURACY:.0%}; "
+    wanted = verdict_set.min_accuracy
+    assert accuracy >= wanted, (
+        f"verdict accuracy {accuracy:.1%} on {len(results)} messages, wanted {wanted:.0%}; "
         f"misses ({len(misses)}):\n" + "\n".join(_miss_line(result) for result in misses)
     )

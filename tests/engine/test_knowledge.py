@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.knowledge import (
+    Entry,
     KnowledgeError,
     SiteFile,
     bundled_dir,
@@ -223,3 +224,14 @@ def test_load_raises_with_all_problems(tmp_path: Path) -> None:
 def test_missing_site_folder_is_a_problem(tmp_path: Path) -> None:
     _, problems = read_entries(tmp_path / "absent")
     assert [problem.message for problem in problems] == ["ERRDESK_KNOWLEDGE_DIR is not a folder"]
+
+
+def test_an_hresult_entry_is_a_failure(tmp_path: Path) -> None:
+    hresult = GOOD.replace('protocol = "ftp"', 'protocol = "windows"')
+    entry = load_knowledge_entry(tmp_path, hresult.replace('code = "599"', 'code = "0x80004004"'))
+    assert entry.is_failure, "an HRESULT has no success codes: it can only be a failure"
+
+
+def load_knowledge_entry(folder: Path, text: str) -> Entry:
+    (entry, _), *_ = parse_file(write(folder, "site.toml", text))[0]
+    return entry

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.engine.triage import exposed_secrets, triage
+import pytest
+
+from bot.engine.knowledge import SITUATIONS
+from bot.engine.triage import MESSAGE_SITUATIONS, exposed_secrets, triage
+from bot.engine.vocabulary import load_vocabulary
 from tests.support import engine
 
 FILEZILLA_PASSIVE_TIMEOUT = """\
@@ -136,3 +140,101 @@ def test_the_original_exception_beats_what_happened_while_handling_it() -> None:
     answer = engine().explain(log)
     assert answer.decisive is not None
     assert answer.decisive.key == ("ftp", "552")
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("From the office LAN only. From home the same script connects.", "works-elsewhere"),
+        ("Only in the office. On my phone hotspot it resolves.", "works-elsewhere"),
+        ("Only my laptop gets it, my colleagues download fine.", "works-for-others"),
+        ("Everyone in our team can list the folder but on my PC it fails.", "works-for-others"),
+        ("The web uploader handles the same file.", "works-in-other-client"),
+        ("All 40 of our users get it since yesterday.", "fails-for-everyone"),
+        (
+            "Nobody here can connect, and the provider's other customers neither.",
+            "fails-for-everyone",
+        ),
+        ("Same from three different companies, so it is not our network.", "fails-for-everyone"),
+        ("Since the provider migrated us to the new server, uploads fail.", "server-changed"),
+        ("The host ran updates last night.", "server-changed"),
+        ("The bank only allows listed IP addresses.", "address-allowlist"),
+        ("The partner confirmed that we are supposed to delete the files.", "access-expected"),
+        ("/upload is the folder the bank gave us.", "access-expected"),
+        ("My quota shows 15 GB of 15 GB used.", "own-quota-full"),
+        (
+            "Their admin says the disk of the server is at 100% since last night.",
+            "server-disk-full",
+        ),
+        ("Working from home today without the VPN.", "vpn-off"),
+        ("ssh: connect to host 10.20.0.15 port 22: No route to host", "private-target"),
+        ("connect to [2001:db8:40::15]:21 failed: Network is unreachable", "ipv6"),
+        ("java.net.SocketTimeoutException: Read timed out", "read-timeout"),
+        ("java.net.ConnectException: Connection timed out: connect", "connect-timeout"),
+    ],
+)
+def test_a_situation_the_message_states_is_seen(text: str, situation: str) -> None:
+    situations = triage(text).at(len(text)).situations
+    assert situation in situations, f"{situation} not seen in {text!r}: {sorted(situations)}"
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("Everyone in the office gets it; from my phone's hotspot it works.", "fails-for-everyone"),
+        ("There is an upload folder right there, am I supposed to use that?", "access-expected"),
+        ("Our quota is 200 GB and we use 3 GB of 200 GB.", "own-quota-full"),
+        ("Nobody has it open, all of us rebooted, the lock stays.", "server-changed"),
+        ("socket.timeout: timed out", "read-timeout"),
+        ("My colleagues see it too.", "works-for-others"),
+    ],
+)
+def test_a_situation_the_message_does_not_state_is_not_seen(text: str, situation: str) -> None:
+    situations = triage(text).at(len(text)).situations
+    assert situation not in situations, f"{situation} wrongly seen in {text!r}"
+
+
+def test_a_port_number_in_a_passive_connection_is_not_active_mode() -> None:
+    log = (
+        "---> EPSV\n<--- 229 Entering Extended Passive Mode (|||40112|)\n"
+        "---- Connecting data socket to (203.0.113.17) port 40112\n"
+        "<--- 425 Failed to establish connection."
+    )
+    assert triage(log).at(log.index("425")).mode == "passive"
+
+
+def test_a_mode_named_after_the_error_is_the_mode() -> None:
+    text = "425 Can't open data connection, but only when FileZilla is set to active mode."
+    assert triage(text).at(0).mode == "active"
+
+
+@pytest.mark.parametrize(
+    ("log", "command"),
+    [
+        ("sftp> rename /in/a.csv /done/a.csv\nCouldn't rename file: Failure", "RENAME"),
+        ("sftp> mkdir archive\nCouldn't create directory: Failure", "MKDIR"),
+        ("curl -T backup.tar http://files.example.com/dav/\n< HTTP/1.1 301 Moved", "PUT"),
+    ],
+)
+def test_the_command_of_an_interactive_client_is_seen(log: str, command: str) -> None:
+    assert triage(log).at(len(log)).command == command
+
+
+def test_a_session_that_goes_on_to_succeed_has_carried_on() -> None:
+    log = (
+        "Command:\tMLST /in/orders.csv\nResponse:\t502 Command not implemented.\n"
+        "Command:\tSIZE /in/orders.csv\nResponse:\t213 1840\nStatus:\tFile transfer successful"
+    )
+    context = triage(log)
+    assert "carried-on" in context.at(log.index("502")).situations
+    assert "carried-on" not in context.at(len(log)).situations
+
+
+def test_every_situation_of_the_vocabulary_is_one_triage_reads_and_cases_can_name() -> None:
+    sections = {
+        name.split(".")[1] for name in load_vocabulary().lists if name.startswith("situations.")
+    }
+    assert sections == set(MESSAGE_SITUATIONS), (
+        f"sections and MESSAGE_SITUATIONS differ: {sections ^ set(MESSAGE_SITUATIONS)}"
+    )
+    assert sections <= SITUATIONS, f"situations cases cannot name: {sections - SITUATIONS}"

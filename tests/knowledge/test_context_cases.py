@@ -3,6 +3,7 @@ says the same thing twice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import combinations
 
@@ -22,6 +23,22 @@ REVIEWED_PROTOCOLS = ("ftp", "sftp", "http", "winsock")
 MIN_WORDING = 5
 MAX_BECAUSE = 120
 SITUATION_KEYS = frozenset(situation.upper() for situation in SITUATIONS)
+# An entry has more than one plausible fixer when one of its steps asks someone other than the
+# fixer its verdict names to act: the server's administrator, provider or host (admin), or the
+# network team or ISP (isp). The steps are the evidence because they are where an entry already
+# says who acts. Steps that only send a log or a time to the administrator for diagnosis ("if
+# it persists, send the log line to the server's administrator") are not counted: they pass on
+# information, and the person may still be the one who fixes it.
+SENT_TO_THE_SERVER_SIDE = re.compile(
+    r"\b(?:ask|contact|tell|email|write to|call)\b[^.;:]{0,40}"
+    r"\b(?:administrator|admin|provider|host|hosting|owner)\b",
+    re.I,
+)
+SENT_TO_THE_NETWORK = re.compile(
+    r"\b(?:ask|contact|tell|call)\b[^.;:]{0,40}"
+    r"\b(?:network team|ISP|internet provider|IT team|IT department|help desk)\b",
+    re.I,
+)
 
 
 def _entries() -> list[Entry]:
@@ -45,6 +62,31 @@ def _steps(entry: Entry) -> list[tuple[str, str]]:
     for number, case in enumerate(entry.context, start=1):
         steps += [(f"context[{number}]", step) for step in case.own_steps]
     return steps
+
+
+def _other_fixers(entry: Entry) -> set[str]:
+    """The fixers an entry's steps send the person to, besides the one its verdict names."""
+    fixers = set()
+    for step in entry.steps:
+        if SENT_TO_THE_NETWORK.search(step):
+            fixers.add("isp")
+        elif SENT_TO_THE_SERVER_SIDE.search(step):
+            fixers.add("admin")
+    return fixers - {entry.verdict}
+
+
+def test_an_entry_with_more_than_one_plausible_fixer_has_a_case_for_another() -> None:
+    """Where the steps hand the problem to someone else in some situation, a context case must
+    say which situation that is, so the verdict follows it."""
+    lacking = [
+        f"{entry.label} ({entry.verdict}; steps also send to {', '.join(sorted(others))})"
+        for entry in _entries()
+        if entry.protocol in REVIEWED_PROTOCOLS
+        and entry.is_failure
+        and (others := _other_fixers(entry))
+        and not any(case.verdict not in (None, entry.verdict) for case in entry.context)
+    ]
+    assert not lacking, "entries with no case for their other fixer:\n" + "\n".join(lacking)
 
 
 def test_every_case_with_a_verdict_has_a_step_of_its_own() -> None:

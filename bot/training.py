@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import combinations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,14 @@ from typing import Any
 from bot.engine import Engine
 from bot.engine.decide import Conversation, Decider
 from bot.engine.model import (
+    INTERACTION_FEATURE,
     RANK_FEATURES,
     REPLY_FEATURES,
     WORD_FEATURE,
     DecisionModel,
     LinearModel,
     Shape,
+    feature_value,
 )
 from bot.engine.recognize import Cues, Finding
 from bot.evaluation import Case, load_cases
@@ -37,11 +40,20 @@ TARGET_FALSE_REPLIES = 0.04
 OUTER_FOLDS = 5
 INNER_FOLDS = 3
 # Inverse regularization strength of both logistic regressions: small data, many features.
-REGULARIZATION_C = 0.05
+REGULARIZATION_C = 0.02
 # False-reply rates at which the report gives the recall, for the whole trade-off.
 TRADE_OFF_POINTS = (0.03, 0.05, 0.10)
 # The logit of a model fitted to labels that all agree: a probability of 0.95 or 0.05.
 CONSTANT_LOGIT = 3.0
+# Features the reply model may also weigh two by two: the same words mean one thing in a title
+# and another in a log, a question from the person stuck and one about a code. Each pair is a
+# feature of its own ("x:question*first_person_meeting"), so the model stays linear and readable.
+INTERACTING = (
+    "question", "first_person_meeting", "help_words", "single_line", "in_log_line",
+    "code_fence", "starts_with_change_verb", "discussion_near", "hypothetical_words",
+    "project_words", "resolved_words", "confidence", "cjk", "advice_words",
+    "sentence_first_person", "title_prefix", "log_lines",
+)  # fmt: skip
 # The model of an engine that only observes messages for training: it decides nothing.
 UNTRAINED = DecisionModel(LinearModel(0.0, {}, {}, {}), LinearModel(0.0, {}, {}, {}), 0.5)
 
@@ -75,7 +87,7 @@ def observe(engine: Engine, paths: Iterable[str | Path]) -> list[Observed]:
 
 
 def _vector(features: dict[str, float], names: Sequence[str]) -> list[float]:
-    return [features.get(name, 0.0) for name in names]
+    return [feature_value(features, name) for name in names]
 
 
 def _fit_linear(
@@ -152,10 +164,13 @@ def _reply_rows(
 def fit_reply(engine: Engine, rank: LinearModel, items: Sequence[Observed]) -> LinearModel:
     rows = _reply_rows(engine, rank, items)
     words = tuple(WORD_FEATURE + word for word in engine.features.discourse_words)
+    pairs = tuple(
+        f"{INTERACTION_FEATURE}{left}*{right}" for left, right in combinations(INTERACTING, 2)
+    )
     return _fit_linear(
         [features for _, _, features in rows],
         [int(item.case.expect_reply) for item, _, _ in rows],
-        _REPLY_NAMES + words,
+        _REPLY_NAMES + words + pairs,
     )
 
 

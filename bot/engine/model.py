@@ -35,6 +35,16 @@ WORD_FEATURE = "word:"
 _OPENING_CHARS = 40
 _MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
 _VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
+# An error label just before a finding: "error: Host key verification failed", "Exception: ...".
+_ERROR_LABEL_BEFORE = re.compile(
+    r"(?:\b(?:error|err|exception|fatal|failed|failure|warning)|\w(?:Exception|Error))\w*\s*"
+    r"(?:\(\d+\))?\s*[:=]\s*[\"'`(\[]?\s*$",
+    re.I,
+)
+# A yes-or-no question whose subject is the code: "Is ECONNRESET a retryable error?"
+_QUESTION_ABOUT = re.compile(
+    r"^\W*(?:is|are|can|could|should|does|do|will|would|shall|must)\s+(?:an?\s+|the\s+)?\S*$", re.I
+)
 # Modal verbs of design talk: "can X be retried", "should return 404".
 _MODAL = re.compile(
     r"\b(?:can|could|should|would|will|shall|must|may|might)\b[^.?!\n]{0,30}\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b",
@@ -44,6 +54,8 @@ _MODAL = re.compile(
 _SUBJECT_AFTER = re.compile(
     r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b", re.I
 )
+# The prefix of two features weighed together: "x:question*first_person".
+INTERACTION_FEATURE = "x:"
 # Replies that only say an earlier command failed ("503 RNFR required first").
 CONSEQUENCES = frozenset({("ftp", "503")})
 # Python names the original exception first: what follows this line is a consequence.
@@ -70,6 +82,7 @@ _STACK = re.compile(
     r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
 )
 _LINK = re.compile(r"https?://", re.I)
+_URL = re.compile(r"\bhttps?://\S+", re.I)
 _CODE_SYNTAX = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|function |const |let |var |public |private |"
     r"return |if \(|}\s*$|#include|raise |except |catch\s*\()|=>|\);\s*$",
@@ -127,7 +140,8 @@ class LinearModel:
         return [
             Contribution(
                 name,
-                (features.get(name, 0.0) - self.means.get(name, 0.0)) / self.scales.get(name, 1.0),
+                (feature_value(features, name) - self.means.get(name, 0.0))
+                / self.scales.get(name, 1.0),
                 weight,
             )
             for name, weight in self.weights.items()
@@ -159,6 +173,14 @@ class DecisionModel:
             "rank": self.rank.to_dict(),
             "reply": self.reply.to_dict(),
         }
+
+
+def feature_value(features: Mapping[str, float], name: str) -> float:
+    """A feature's value; "x:question*first_person" is the product of the two (both hold)."""
+    if name.startswith(INTERACTION_FEATURE):
+        left, _, right = name.removeprefix(INTERACTION_FEATURE).partition("*")
+        return features.get(left, 0.0) * features.get(right, 0.0)
+    return features.get(name, 0.0)
 
 
 def _sigmoid(value: float) -> float:
@@ -327,6 +349,11 @@ class FeatureReader:
                 "sentence_modal": float(_MODAL.search(sentence) is not None),
                 "sentence_hypothetical": float(self._count("talk.talk.hypothetical", sentence) > 0),
                 "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
+                "question_about_code": float(
+                    "?" in sentence
+                    and _QUESTION_ABOUT.match(text[max(0, start - 30) : start].rsplit("\n", 1)[-1])
+                    is not None
+                ),
                 "error_share_of_text": min(1.0, (end - start) / max(len(text.strip()), 1)),
             }
         )
@@ -349,11 +376,15 @@ class FeatureReader:
     def _placement(self, finding: Finding, text: str, shape: Shape) -> dict[str, float]:
         """Where the finding sits: a log line, a quoted line, a code fence, the first line."""
         start = finding.span[0]
-        line = text[line_start(text, start) : line_end(text, start)]
+        low = line_start(text, start)
+        line = text[low : line_end(text, start)]
         fences_before = sum(1 for offset in shape.fences if offset < start)
         first_line_end = text.find("\n")
-        inline = any(m.start() <= start < m.end() for m in _INLINE_CODE.finditer(line))
+        inline = any(m.start() <= start - low < m.end() for m in _INLINE_CODE.finditer(line))
+        in_link = any(m.start() <= start - low < m.end() for m in _URL.finditer(line))
         return {
+            "in_link": float(in_link),
+            "after_error_label": float(_ERROR_LABEL_BEFORE.search(text, low, start) is not None),
             "in_inline_code": float(inline),
             "in_log_line": float(bool(_LOG_LINE.match(line))),
             "in_quote": float(line.lstrip().startswith(">")),
@@ -474,7 +505,7 @@ def _linear(data: Any, where: str, known: frozenset[str]) -> LinearModel:
         table = data.get(part)
         if not isinstance(table, dict) or not all(_is_number(v) for v in table.values()):
             raise ModelError(f"{where}.{part}: expected an object of feature names to numbers")
-        unknown = sorted(n for n in set(table) - known if not n.startswith(WORD_FEATURE))
+        unknown = sorted(n for n in set(table) if not _known_feature(n, known))
         if unknown:
             raise ModelError(f"{where}.{part}: unknown feature '{unknown[0]}'")
         tables[part] = {k: float(v) for k, v in table.items()}
@@ -483,12 +514,29 @@ def _linear(data: Any, where: str, known: frozenset[str]) -> LinearModel:
     return LinearModel(float(bias), tables["weights"], tables["means"], tables["scales"])
 
 
+def _known_feature(name: str, known: frozenset[str]) -> bool:
+    if name.startswith(WORD_FEATURE):
+        return True
+    if name.startswith(INTERACTION_FEATURE):
+        left, _, right = name.removeprefix(INTERACTION_FEATURE).partition("*")
+        return left in known and right in known
+    return name in known
+
+
 def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 _KINDS = ("kind_code", "kind_errno", "kind_name", "kind_phrase", "kind_lookup")
-_PLACEMENT = ("in_inline_code", "in_log_line", "in_quote", "in_code_fence", "on_first_line")
+_PLACEMENT = (
+    "in_link",
+    "after_error_label",
+    "in_inline_code",
+    "in_log_line",
+    "in_quote",
+    "in_code_fence",
+    "on_first_line",
+)
 _PROTOCOL_FEATURES = tuple(f"protocol_{p}" for p in PROTOCOLS)
 RANK_FEATURES = frozenset(
     {
@@ -560,6 +608,7 @@ REPLY_FEATURES = frozenset(
         "sentence_modal",
         "sentence_hypothetical",
         "code_is_subject",
+        "question_about_code",
         "error_share_of_text",
         *_KINDS,
         *_PLACEMENT,

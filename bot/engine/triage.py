@@ -145,6 +145,15 @@ _TLS = re.compile(
 _CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
 _URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
 _TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
+# How a line of a log, a trace or code begins, as opposed to a sentence: a label ("Command:",
+# "WARNING:pyftpsync:"), a prompt or arrow ("> ", "ftp>", "<=="), a timestamp, an address or a
+# reply code, a bracket ("[12:01:03]", "(000412)"), JSON, or indented code.
+# A line longer than this before the offset is not a log line.
+LOG_LINE_REACH = 512
+_LOG_LINE_START = re.compile(
+    r"[ \t`'\"]*(?:[\w.\-\[\]]{1,30}[ \t]?:|\w{0,8}[<>=-]*[<>]|\d|[\[({<]|\\?\"?[A-Z]{3,}\b)"
+    r"|[ \t]{4}|\t",
+)
 
 
 @dataclass(frozen=True)
@@ -212,6 +221,11 @@ class FailureContext:
     mode: str | None = None
     tls: bool = False
     situations: frozenset[str] = frozenset()
+    # Whether the command, the mode and TLS were seen on lines of a log (or a trace, or code)
+    # rather than in a sentence: only those are what triage *saw*, fit to be shown as such.
+    command_from_log: bool = False
+    mode_from_log: bool = False
+    tls_from_log: bool = False
 
     @property
     def probe(self) -> bool:
@@ -233,6 +247,7 @@ class FailureContext:
             "mode": self.mode,
             "tls": self.tls,
             "situations": sorted(self.situations),
+            "command_from_log": self.command_from_log,
         }
 
 
@@ -250,6 +265,9 @@ class Triage:
     data_word_offsets: tuple[int, ...] = ()
     # Situations the message states once for all its failures.
     message_situations: frozenset[str] = frozenset()
+    tls_from_log: bool = False
+    # The text triaged, to tell log lines from sentences for the few offsets that need it.
+    text: str = ""
 
     def at(self, offset: int) -> FailureContext:
         """The context of a failure found at `offset`: the last command and mode before it."""
@@ -257,9 +275,11 @@ class Triage:
         command = self.events[index - 1].verb if index else None
         last_passive = _last_before(self.passive_offsets, offset)
         last_active = _last_before(self.active_offsets, offset)
-        mode = None
+        mode = mode_offset = None
         if last_passive is not None or last_active is not None:
-            mode = "passive" if (last_passive or -1) >= (last_active or -1) else "active"
+            passive = (last_passive or -1) >= (last_active or -1)
+            mode = "passive" if passive else "active"
+            mode_offset = last_passive if passive else last_active
         situations = set(self.message_situations)
         if _last_before(self.private_passive_offsets, offset) is not None:
             situations.add("private-address")
@@ -273,8 +293,22 @@ class Triage:
         elif command is not None:
             situations.add("control")
         return FailureContext(
-            command=command, mode=mode, tls=self.tls, situations=frozenset(situations)
+            command=command,
+            mode=mode,
+            tls=self.tls,
+            situations=frozenset(situations),
+            command_from_log=bool(index) and on_log_line(self.text, self.events[index - 1].offset),
+            mode_from_log=mode_offset is not None and on_log_line(self.text, mode_offset),
+            tls_from_log=self.tls_from_log,
         )
+
+
+def on_log_line(text: str, offset: int) -> bool:
+    """Whether `offset` is on a line of a log, a trace or code, not in a sentence."""
+    start = text.rfind("\n", max(0, offset - LOG_LINE_REACH), offset) + 1
+    if start == 0 and offset > LOG_LINE_REACH:
+        return False
+    return _LOG_LINE_START.match(text, start) is not None
 
 
 def _last_before(offsets: tuple[int, ...], offset: int) -> int | None:
@@ -324,17 +358,29 @@ def triage(text: str) -> Triage:
         situations.add("works-elsewhere")
     if _WORKS_FOR_OTHERS.search(text):
         situations.add("works-for-others")
+    tls, tls_from_log = _tls_seen(text)
     return Triage(
         events=tuple(events),
         passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text)),
         active_offsets=tuple(m.start() for m in _ACTIVE.finditer(text)),
-        tls=_TLS.search(text) is not None,
+        tls=tls,
         private_passive_offsets=private,
         login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text)),
         connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text)),
         data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text)),
         message_situations=frozenset(situations),
+        tls_from_log=tls_from_log,
+        text=text,
     )
+
+
+def _tls_seen(text: str) -> tuple[bool, bool]:
+    """Whether TLS is mentioned at all, and whether on a log line (the first such is enough)."""
+    mentions = (match.start() for match in _TLS.finditer(text))
+    first = next(mentions, None)
+    if first is None:
+        return False, False
+    return True, on_log_line(text, first) or any(on_log_line(text, o) for o in mentions)
 
 
 def exposed_secrets(text: str) -> tuple[str, ...]:

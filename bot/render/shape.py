@@ -1,9 +1,10 @@
 """What a reader sees of an answer first, shared by Slack and the terminal.
 
 An answer is read to the end when it is short: the meaning, who can fix it and what decided
-that, and at most three steps: the situation's own where it has some, else the entry's first. The other steps and the codes worth
-reading next wait behind "More steps" in Slack and `--full` in the terminal. Other readings are
-offered only where the reading is open; what triage saw is stated only from log lines.
+that, and at most three steps: the situation's own where it has some, else the entry's first.
+The other steps and the codes worth reading next wait behind "More steps" in Slack and `--full`
+in the terminal. Other readings are offered only where the reading is open; what triage saw is
+stated only from log lines.
 """
 
 from __future__ import annotations

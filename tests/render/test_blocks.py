@@ -127,7 +127,8 @@ def test_could_also_be_is_absent_for_331_in_a_login_log(engine: Engine) -> None:
         "Command:\tPASS ********\nResponse:\t530 Login incorrect."
     )
     answer = engine.explain(log)
-    assert answer.decisive is not None and answer.decisive.key == ("ftp", "530")
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "530")
     assert any(e.key == ("ftp", "331") for e in answer.alternatives), "the engine's readings"
     assert "Could also be" not in all_text(render.render_answer(answer))
 

@@ -1,7 +1,8 @@
 """What a reader sees of an answer first, shared by Slack and the terminal.
 
 An answer is read to the end when it is short: the meaning, who can fix it and what decided
-that, and at most three steps: the situation's own where it has some, else the entry's first.
+that, and at most three steps, the situation's own first (only those where the situation changed
+who can fix it).
 The other steps and the codes worth reading next wait behind "More steps" in Slack and `--full`
 in the terminal. Other readings are offered only where the reading is open; what triage saw is
 stated only from log lines.
@@ -40,8 +41,9 @@ def outline(answer: Answer, *, full: bool = False) -> Outline:
     """The short answer, or with `full` everything: every step and the related codes."""
     steps = _distinct(answer.steps)
     own = set(answer.context_advice)
-    # Where the situation has steps of its own, the general ones may not fit it: they wait.
-    first = [step for step in steps if step in own] or steps
+    # Where the situation changed who can fix it, the general steps may not fit it: they wait.
+    first = [step for step in steps if step in own] if answer.because else list(steps)
+    first = first or list(steps)
     shown = steps if full else tuple(first[:FIRST_STEPS])
     hidden = len(steps) - len(shown)
     return Outline(

@@ -150,18 +150,25 @@ def test_at_most_three_steps_then_more_steps_expands() -> None:
     assert ACTION_MORE not in buttons(full)
 
 
-def test_the_situations_own_steps_come_first_and_the_general_ones_wait() -> None:
-    own = ("Ask the administrator to set the external address.", "Until then, use the host.")
-    answer = answer_for(
-        steps=(*own, "Check the path.", "Check the permissions."), context_advice=own
-    )
+OWN = ("Ask the administrator to set the external address.", "Until then, use the host.")
+GENERAL = ("Check the path.", "Check the permissions.")
+
+
+def test_where_the_situation_changed_the_fixer_only_its_own_steps_come_first() -> None:
+    answer = answer_for(steps=(*OWN, *GENERAL), context_advice=OWN, because="it is behind NAT")
     message = render.render_answer(answer, explained=render.Explained("1.1", "1.2"))
-    assert shown_steps(message) == [f"1. {own[0]}", f"2. {own[1]}"]
+    assert shown_steps(message) == [f"1. {OWN[0]}", f"2. {OWN[1]}"]
     value = buttons(message)[ACTION_MORE]["value"]
     assert render.read_more_value(value) == render.Expansion(
         explained=render.Explained("1.1", "1.2")
     )
     assert "Check the path" not in value  # the button names the message, never its text
+
+
+def test_otherwise_the_situations_own_steps_lead_and_general_ones_follow() -> None:
+    answer = answer_for(steps=(*OWN, *GENERAL), context_advice=OWN)
+    message = render.render_answer(answer, asked="550")
+    assert shown_steps(message) == [f"1. {OWN[0]}", f"2. {OWN[1]}", f"3. {GENERAL[0]}"]
 
 
 def test_an_answer_that_cannot_be_asked_again_holds_nothing_back() -> None:

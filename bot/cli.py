@@ -156,17 +156,17 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     with paste_marks(sys.stdin, sys.stdout) as marked:
         print(_console_greeting(marked))
-        last = None
+        last: str | None = None
         while True:
-            text = read_message(sys.stdin, sys.stdout, marked)
-            if text is None:
+            typed = read_message(sys.stdin, sys.stdout, marked)
+            if typed is None:
                 print()
                 return 0
-            if text.strip().lower() == "more" and last is not None:
+            if typed.strip().lower() == "more" and last is not None:
                 print(_console_reply(engine, last, full=True), end="\n\n", flush=True)
-            elif text.strip():
-                last = text
-                reply = _console_reply(engine, text, full=args.full, more=MORE_IN_CONSOLE)
+            elif typed.strip():
+                last = typed
+                reply = _console_reply(engine, typed, full=args.full, more=MORE_IN_CONSOLE)
                 print(reply, end="\n\n", flush=True)
 
 

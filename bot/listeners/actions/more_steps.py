@@ -15,7 +15,7 @@ from slack_sdk.web import WebClient
 
 from bot.listeners.messages import message_text
 from bot.listeners.services import Services, observed, services_of
-from bot.listeners.slack_calls import call, respond_with
+from bot.listeners.slack_calls import call, replace_clicked, respond_with
 from bot.render.blocks import (
     Expansion,
     Explained,
@@ -50,9 +50,9 @@ def expand(
     client: WebClient,
     bot_user_id: str | None,
 ) -> str:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
     response_url = body.get("response_url")
     expansion = read_more_value(str(action.get("value") or ""))
     full = None
@@ -64,21 +64,7 @@ def expand(
     blocks = (body.get("message") or {}).get("blocks")
     if isinstance(blocks, list):
         full = keep_votes(blocks, full)
-    if container.get("is_ephemeral"):
-        sent = respond_with(response_url, full, replace_original=True)
-    else:
-        sent = ts is not None and (
-            call(
-                "chat.update",
-                client.chat_update,
-                channel=channel,
-                ts=ts,
-                text=full.text,
-                blocks=full.blocks,
-            )
-            is not None
-        )
-    return "expanded" if sent else "error"
+    return "expanded" if replace_clicked(client, body, full) else "error"
 
 
 def _full_answer(

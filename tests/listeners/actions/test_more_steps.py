@@ -108,25 +108,29 @@ def test_more_steps_on_a_private_answer_replaces_it_through_the_response_url(
     assert fake_slack.calls_to("chat.update") == []
 
 
+def expand_reply(app: App, fake: FakeSlack, event: dict[str, Any], reply: dict[str, Any]) -> Call:
+    """Click More steps on `reply` (the bot's message in the thread of `event`); the update."""
+    fake.add_thread(event["channel"], event["ts"], [event])
+    payload = action_payload(
+        ACTION_MORE,
+        more_button(reply["blocks"])["value"],
+        fake.response_url("more"),
+        channel=event["channel"],
+        message=reply,
+    )
+    click(app, payload)
+    (update,) = fake.wait_for(lambda: fake.calls_to("chat.update"))
+    return update
+
+
 def test_more_steps_on_a_thread_reply_updates_that_reply(app: App, fake_slack: FakeSlack) -> None:
     event = message_event(FILEZILLA)
     short = thread_reply(app, fake_slack, event)
     assert len(steps_in(short)) <= 3
     value = more_button(short.body["blocks"])["value"]
     assert "MLSD" not in value, "the button names the message; it does not copy its text"
-    fake_slack.add_thread(event["channel"], event["ts"], [event])
     reply = {"ts": "1700000999.000100", "text": short.body["text"], "blocks": short.body["blocks"]}
-    click(
-        app,
-        action_payload(
-            ACTION_MORE,
-            value,
-            fake_slack.response_url("more"),
-            channel=event["channel"],
-            message=reply,
-        ),
-    )
-    (update,) = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
+    update = expand_reply(app, fake_slack, event, reply)
     assert update.body["ts"] == reply["ts"]
     assert update.body["channel"] == event["channel"]
     assert len(steps_in(update)) > len(steps_in(short))
@@ -136,21 +140,9 @@ def test_more_steps_on_a_thread_reply_updates_that_reply(app: App, fake_slack: F
 def test_a_vote_already_shown_stays_when_the_reply_expands(app: App, fake_slack: FakeSlack) -> None:
     event = message_event(FILEZILLA)
     short = thread_reply(app, fake_slack, event)
-    fake_slack.add_thread(event["channel"], event["ts"], [event])
     voted = with_votes(short.body["blocks"], "helpful", {"helpful": 1, "not_it": 0})
     reply = {"ts": "1700000998.000100", "text": short.body["text"], "blocks": voted}
-    value = more_button(voted)["value"]
-    click(
-        app,
-        action_payload(
-            ACTION_MORE,
-            value,
-            fake_slack.response_url("more"),
-            channel=event["channel"],
-            message=reply,
-        ),
-    )
-    (update,) = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update"))
+    update = expand_reply(app, fake_slack, event, reply)
     assert any(b.get("block_id") == VOTES_BLOCK for b in update.body["blocks"])
 
 

@@ -15,12 +15,24 @@ from bot.engine.knowledge import PROTOCOLS, ContextAdvice, Problem, read_knowled
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
+from bot.terminal import paste_marks, read_all, read_message
 
 # One JSON line longer than this is answered with an error object rather than read whole.
 MAX_JSONL_LINE = 1_048_576
 CONSOLE_USAGE = (
     "Paste an error line or a client's log, or ask for a code: 425, sftp 3, WSAETIMEDOUT, "
-    "connection reset, list ftp 5xx."
+    "connection reset, list ftp 5xx. 'more' shows the last answer in full."
+)
+FULL_HELP = "every step, and the codes worth reading next"
+# How each way in tells the reader where the rest of a short answer is.
+MORE_IN_CONSOLE = "type more"
+MORE_PIPED = "add --full"
+MORE_IN_EXPLAIN = "errdesk explain --full"
+# Said instead of waiting silently for a terminal to send text `errdesk explain` never gets.
+EXPLAIN_NEEDS_TEXT = (
+    "errdesk explain: give it the text to explain: as arguments "
+    '(errdesk explain "425 Can\'t open data connection"), or on standard input '
+    "(errdesk explain < winscp.log). To paste a message or a log, use errdesk console."
 )
 
 
@@ -58,10 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     console = verbs.add_parser("console", help="chat with errdesk in the terminal, no Slack")
+    console.add_argument(
+        "--lines", action="store_true", help="piped input: one message a line, not one in all"
+    )
+    console.add_argument("--full", action="store_true", help=FULL_HELP)
     console.set_defaults(handler=_console)
 
     explain = verbs.add_parser("explain", help="explain TEXT (or standard input)")
     explain.add_argument("text", nargs="*", help="the message; read from stdin when absent")
+    explain.add_argument("--full", action="store_true", help=FULL_HELP)
     output = explain.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument(
@@ -126,34 +143,38 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
-    interactive = sys.stdin.isatty()
-    if interactive:
-        print("errdesk console: paste an error or a log, then an empty line. Ctrl-D quits.")
-    while True:
-        text = _read_message(sys.stdin, interactive)
-        if text is None:
-            return 0
-        if text.strip():
-            print(_console_reply(engine, text), end="\n\n", flush=True)
+    if not sys.stdin.isatty():
+        text = read_all(sys.stdin)
+        for message in text.splitlines() if args.lines else [text]:
+            if message.strip():
+                reply = _console_reply(engine, message, full=args.full, more=MORE_PIPED)
+                print(reply, end="\n\n", flush=True)
+        return 0
+    with paste_marks(sys.stdin, sys.stdout) as marked:
+        print(_console_greeting(marked))
+        last: str | None = None
+        while True:
+            typed = read_message(sys.stdin, sys.stdout, marked)
+            if typed is None:
+                print()
+                return 0
+            if typed.strip().lower() == "more" and last is not None:
+                print(_console_reply(engine, last, full=True), end="\n\n", flush=True)
+            elif typed.strip():
+                last = typed
+                reply = _console_reply(engine, typed, full=args.full, more=MORE_IN_CONSOLE)
+                print(reply, end="\n\n", flush=True)
 
 
-def _read_message(stream: TextIO, interactive: bool) -> str | None:
-    """One message: in a terminal, lines up to an empty line; piped, one line at a time."""
-    lines: list[str] = []
-    while True:
-        if interactive:
-            print("> " if not lines else "… ", end="", flush=True)
-        line = stream.readline()
-        if not line:
-            return "\n".join(lines) if lines else None
-        if not interactive:
-            return line.rstrip("\n")
-        if not line.strip():
-            return "\n".join(lines)
-        lines.append(line.rstrip("\n"))
+def _console_greeting(marked: bool) -> str:
+    end = "a paste is one message" if marked else "end with an empty line twice, or Ctrl-D"
+    return (
+        f"errdesk console: paste an error or a log ({end}), or type a question "
+        "and an empty line. Ctrl-D on an empty prompt quits."
+    )
 
 
-def _console_reply(engine: Engine, text: str) -> str:
+def _console_reply(engine: Engine, text: str, *, full: bool = False, more: str = "") -> str:
     """The reply /errcode would give, as text: the engine reads the question (`Engine.ask`)."""
     question = engine.ask(text)
     if question.kind == "usage":
@@ -163,22 +184,25 @@ def _console_reply(engine: Engine, text: str) -> str:
     answer = question.answer
     if answer is None:
         return NOTHING_FOUND
-    reply = render_text(answer)
+    reply = render_text(answer, full=full, more=more)
     if answer.decisive is None and answer.secrets:
         reply += "\n\n" + secret_warning(answer.secrets)
     return reply
 
 
 def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.jsonl and not args.text and sys.stdin.isatty():
+        print(EXPLAIN_NEEDS_TEXT, file=sys.stderr)
+        return 2
     engine = _engine(settings)
     if args.jsonl:
         return _explain_jsonl(engine, sys.stdin, sys.stdout)
-    text = " ".join(args.text) if args.text else sys.stdin.read()
+    text = " ".join(args.text) if args.text else read_all(sys.stdin)
     answer = engine.explain(text)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
-        print(render_text(answer))
+        print(render_text(answer, full=args.full, more=MORE_IN_EXPLAIN))
     return 0
 
 

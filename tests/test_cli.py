@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,13 +26,13 @@ CLEAN_ENV = {
 }
 
 
-def errdesk(*args: str, stdin: str = "", env: dict[str, str] | None = None):
+def errdesk(*args: str, stdin: str | bytes = "", env: dict[str, str] | None = None):
     """Run the real command in a child process, from a folder that is not the checkout."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
-        text=True,
+        text=isinstance(stdin, str),
         timeout=120,
         cwd="/",
         env={**CLEAN_ENV, "PYTHONPATH": str(ROOT), **(env or {})},
@@ -155,8 +159,8 @@ def test_kb_show_unknown_code_exits_1(capsys: pytest.CaptureFixture[str]) -> Non
     assert "no entry for ftp 999" in capsys.readouterr().err
 
 
-def test_console_answers_each_piped_line() -> None:
-    run = errdesk("console", stdin="sftp 3\nlist ftp 4xx\nhello there\n")
+def test_console_answers_each_piped_line_with_lines() -> None:
+    run = errdesk("console", "--lines", stdin="sftp 3\nlist ftp 4xx\nhello there\n")
     assert run.returncode == 0, run.stderr
     assert "SFTP 3:" in run.stdout
     assert "FTP 425: Can't open data connection." in run.stdout
@@ -225,3 +229,147 @@ def test_eval_names_the_malformed_line(tmp_path: Path, capsys: pytest.CaptureFix
     corpus.write_text('{"text": "x", "expect_reply": false, "target": null}\n{"text": 1}\n')
     assert main(["eval", str(corpus)]) == 2
     assert f"{corpus}: line 2: expected an object" in capsys.readouterr().err
+
+
+WINSCP_DIALOG = (
+    "Error listing directory '/upload'.\n\n"
+    "Could not retrieve directory listing\n"
+    "Connection failed.\n"
+    "Permission denied.\n\n"
+    "Error code: 3\n"
+    "Error message from server (US-ASCII): Permission denied"
+)
+
+
+class Terminal:
+    """errdesk in a pseudo-terminal, as a person at a terminal of kind `term` runs it."""
+
+    def __init__(self, *args: str, term: str) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd="/",
+            env={**CLEAN_ENV, "PYTHONPATH": str(ROOT), "TERM": term},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.output = ""
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def wait_for(self, wanted: str, count: int = 1, timeout: float = 60.0) -> str:
+        """Read what the terminal shows until `wanted` appeared `count` times."""
+        deadline = time.monotonic() + timeout
+        while self.output.count(wanted) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{wanted!r} x{count} not shown; the screen:\n{self.output}")
+            ready, _, _ = select.select([self.master], [], [], 0.1)
+            if ready:
+                try:
+                    self.output += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the child closed the terminal
+                    time.sleep(0.1)
+        return self.output
+
+    def close(self) -> int:
+        """Wait for errdesk to exit; what it showed last is read too. Its exit status."""
+        try:
+            status = self.process.wait(timeout=30)
+            while select.select([self.master], [], [], 0.2)[0]:
+                self.output += os.read(self.master, 65536).decode(errors="replace")
+        except OSError:  # the terminal is closed once everything was read
+            pass
+        finally:
+            os.close(self.master)
+        return status
+
+
+def pasted(text: str) -> str:
+    """`text` as a terminal that marks pastes sends it, then Enter."""
+    return f"\x1b[200~{text}\x1b[201~\n"
+
+
+def test_console_takes_a_marked_paste_with_blank_lines_as_one_message() -> None:
+    terminal = Terminal("console", term="xterm-256color")
+    terminal.wait_for("> ")
+    assert "\x1b[?2004h" in terminal.output, "the console asks the terminal to mark pastes"
+    terminal.type(pasted(WINSCP_DIALOG))
+    terminal.wait_for("Who can fix it:")
+    terminal.type("\x04")
+    assert terminal.close() == 0
+    assert terminal.output.count("Who can fix it:") == 1, terminal.output
+    assert "SFTP 3: Permission denied" in terminal.output
+    assert "\x1b[?2004l" in terminal.output, "and stops asking when it quits"
+
+
+def test_console_in_a_terminal_without_paste_marks_ends_at_two_empty_lines() -> None:
+    terminal = Terminal("console", term="dumb")
+    terminal.wait_for("> ")
+    assert "\x1b[?2004h" not in terminal.output
+    terminal.type(WINSCP_DIALOG.replace("\n", "\r") + "\r\r\r")
+    terminal.wait_for("Who can fix it:")
+    terminal.type("\x04")
+    assert terminal.close() == 0
+    assert terminal.output.count("Who can fix it:") == 1, terminal.output
+    assert "SFTP 3: Permission denied" in terminal.output
+
+
+def test_console_without_paste_marks_ends_a_message_at_ctrl_d() -> None:
+    terminal = Terminal("console", term="dumb")
+    terminal.wait_for("> ")
+    terminal.type("Command:\tSTOR a.csv\n\nResponse:\t553 File name not allowed.\n\x04")
+    screen = terminal.wait_for("Who can fix it:")
+    terminal.type("\x04")
+    assert terminal.close() == 0
+    assert "FTP 553" in screen
+    assert "Seen after STOR." in screen
+
+
+def test_console_shows_the_last_answer_in_full_on_more() -> None:
+    terminal = Terminal("console", term="xterm-256color")
+    terminal.wait_for("> ")
+    terminal.type("Response: 425 Can't open data connection.\n\n")
+    terminal.wait_for("more step")
+    terminal.type("more\n\n")
+    screen = terminal.wait_for("Worth reading next:")
+    terminal.type("\x04")
+    assert terminal.close() == 0
+    assert screen.count("Who can fix it:") == 2
+
+
+def test_explain_on_a_terminal_with_no_text_says_how_to_give_it_some() -> None:
+    terminal = Terminal("explain", term="xterm-256color")
+    screen = terminal.wait_for("errdesk console")
+    assert terminal.close() == 2
+    assert "errdesk explain < winscp.log" in screen
+
+
+def test_piped_input_is_one_message_whatever_blank_lines_it_holds() -> None:
+    run = errdesk("console", stdin=WINSCP_DIALOG + "\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("Who can fix it:") == 1, run.stdout
+    assert "SFTP 3" in run.stdout
+
+
+@pytest.mark.parametrize("command", ["console", "explain"])
+def test_utf16_on_standard_input_is_decoded(command: str) -> None:
+    run = errdesk(command, stdin=codecs.BOM_UTF16_LE + WINSCP_DIALOG.encode("utf-16-le"))
+    assert run.returncode == 0, run.stderr
+    assert b"SFTP 3" in run.stdout
+
+
+def test_explain_shows_three_steps_and_full_shows_every_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["explain", "Response: 425 Can't open data connection."]) == 0
+    short = capsys.readouterr().out
+    assert "more step" in short
+    assert "errdesk explain --full" in short
+    assert main(["explain", "--full", "Response: 425 Can't open data connection."]) == 0
+    full = capsys.readouterr().out
+    assert "more step" not in full
+    assert "Worth reading next:" in full

@@ -158,6 +158,15 @@ _TLS = re.compile(
 _CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
 _URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
 _TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
+# How a line of a log, a trace or code begins, as opposed to a sentence: a label ("Command:",
+# "WARNING:pyftpsync:"), a prompt or arrow ("> ", "ftp>", "<=="), a timestamp, an address or a
+# reply code, a bracket ("[12:01:03]", "(000412)"), JSON, or indented code.
+# A line longer than this before the offset is not a log line.
+LOG_LINE_REACH = 512
+_LOG_LINE_START = re.compile(
+    r"[ \t`'\"]*(?:[\w.\-\[\]]{1,30}[ \t]?:|\w{0,8}[<>=-]*[<>]|\d|[\[({<]|\\?\"?[A-Z]{3,}\b)"
+    r"|[ \t]{4}|\t",
+)
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,11 @@ class FailureContext:
     mode: str | None = None
     tls: bool = False
     situations: frozenset[str] = frozenset()
+    # Whether the command, the mode and TLS were seen on lines of a log (or a trace, or code)
+    # rather than in a sentence: only those are what triage *saw*, fit to be shown as such.
+    command_from_log: bool = False
+    mode_from_log: bool = False
+    tls_from_log: bool = False
 
     @property
     def probe(self) -> bool:
@@ -255,6 +269,7 @@ class FailureContext:
             "mode": self.mode,
             "tls": self.tls,
             "situations": sorted(self.situations),
+            "command_from_log": self.command_from_log,
         }
 
 
@@ -273,6 +288,9 @@ class Triage:
     success_offsets: tuple[int, ...] = ()
     # Situations the message states once for all its failures.
     message_situations: frozenset[str] = frozenset()
+    tls_from_log: bool = False
+    # The text triaged, to tell log lines from sentences for the few offsets that need it.
+    text: str = ""
 
     def at(self, offset: int) -> FailureContext:
         """The context of a failure found at `offset`: the last command and mode before it."""
@@ -292,20 +310,40 @@ class Triage:
             situations.add("control")
         if self.success_offsets and self.success_offsets[-1] > offset:
             situations.add("carried-on")
+        mode, mode_offset = self._mode(offset)
         return FailureContext(
-            command=command, mode=self._mode(offset), tls=self.tls, situations=frozenset(situations)
+            command=command,
+            mode=mode,
+            tls=self.tls,
+            situations=frozenset(situations),
+            command_from_log=bool(index) and on_log_line(self.text, self.events[index - 1].offset),
+            mode_from_log=mode_offset is not None and on_log_line(self.text, mode_offset),
+            tls_from_log=self.tls_from_log,
         )
 
-    def _mode(self, offset: int) -> str | None:
-        """The mode last entered before the failure; in a message that names the mode only
-        after its error ("425, but only in active mode"), the first one it names."""
+    def _mode(self, offset: int) -> tuple[str | None, int | None]:
+        """The mode last entered before the failure, and where it was seen; in a message that
+        names the mode only after its error ("425, but only in active mode"), the first one."""
         last_passive = _last_before(self.passive_offsets, offset)
         last_active = _last_before(self.active_offsets, offset)
         if last_passive is not None or last_active is not None:
-            return "passive" if (last_passive or -1) >= (last_active or -1) else "active"
+            if (last_passive or -1) >= (last_active or -1):
+                return "passive", last_passive
+            return "active", last_active
         named = [(o, "passive") for o in self.passive_offsets[:1]]
         named += [(o, "active") for o in self.active_offsets[:1]]
-        return min(named)[1] if named else None
+        if not named:
+            return None, None
+        where, mode = min(named)
+        return mode, where
+
+
+def on_log_line(text: str, offset: int) -> bool:
+    """Whether `offset` is on a line of a log, a trace or code, not in a sentence."""
+    start = text.rfind("\n", max(0, offset - LOG_LINE_REACH), offset) + 1
+    if start == 0 and offset > LOG_LINE_REACH:
+        return False
+    return _LOG_LINE_START.match(text, start) is not None
 
 
 def _last_before(offsets: tuple[int, ...], offset: int) -> int | None:
@@ -352,17 +390,20 @@ def triage(text: str, vocabulary: Vocabulary | None = None) -> Triage:
         for m in _PASSIVE_REPLY.finditer(text)
         if m["unroutable"] or _private(int(m["a"]), int(m["b"]))
     )
+    tls, tls_from_log = _tls_seen(text)
     return Triage(
         events=tuple(events),
         passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text)),
         active_offsets=tuple(m.start() for m in _ACTIVE.finditer(text)),
-        tls=_TLS.search(text) is not None,
+        tls=tls,
         private_passive_offsets=private,
         login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text)),
         connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text)),
         data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text)),
         success_offsets=tuple(m.start() for m in _SUCCESS.finditer(text)),
         message_situations=message_situations(text, vocabulary or _bundled_vocabulary()),
+        tls_from_log=tls_from_log,
+        text=text,
     )
 
 
@@ -404,6 +445,15 @@ def _quota_used_up(text: str) -> bool:
         if allowed and used / allowed >= USED_UP:
             return True
     return False
+
+
+def _tls_seen(text: str) -> tuple[bool, bool]:
+    """Whether TLS is mentioned at all, and whether on a log line (the first such is enough)."""
+    mentions = (match.start() for match in _TLS.finditer(text))
+    first = next(mentions, None)
+    if first is None:
+        return False, False
+    return True, on_log_line(text, first) or any(on_log_line(text, o) for o in mentions)
 
 
 def exposed_secrets(text: str) -> tuple[str, ...]:

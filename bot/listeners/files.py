@@ -7,7 +7,6 @@ sent to a URL anywhere else, nor follow a redirect to one.
 
 from __future__ import annotations
 
-import codecs
 import logging
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -18,6 +17,7 @@ from urllib.parse import urlparse
 from slack_sdk.web import WebClient
 
 from bot import metrics
+from bot.decoding import decode_text
 from bot.listeners.slack_calls import call
 
 log = logging.getLogger("errdesk.files")
@@ -27,14 +27,6 @@ MAX_FILES = 3
 DOWNLOAD_TIMEOUT = 10.0
 TEXT_FILETYPES = frozenset({"text", "txt", "log", "csv"})
 TEXT_SUFFIXES = (".log", ".txt", ".out", ".err")
-# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 def shared_text(client: WebClient, files: Iterable[Mapping[str, Any]], api_url: str) -> list[str]:
@@ -83,15 +75,6 @@ def announced_size(info: Mapping[str, Any]) -> int | None:
     if isinstance(size, str) and size.strip().isdigit():
         return int(size)
     return None
-
-
-def decode_text(body: bytes) -> str:
-    """Text as Windows tools write it too: UTF-16 or UTF-32 with a byte order mark (PowerShell,
-    Notepad), UTF-8 with or without one; bytes that do not decode become U+FFFD."""
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, errors="replace")
-    return body.decode("utf-8", errors="replace")
 
 
 def trusted_url(url: str, api_url: str) -> bool:

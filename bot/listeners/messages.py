@@ -17,6 +17,7 @@ from bot.engine import Entry, Question
 from bot.listeners.files import shared_text
 from bot.listeners.services import Services
 from bot.render.blocks import (
+    Explained,
     Message,
     render_answer,
     render_family,
@@ -54,10 +55,17 @@ def from_a_bot(message: Mapping[str, Any], bot_user_id: str | None) -> bool:
     )
 
 
-def render_question(question: Question, text: str, *, asked: str | None = None) -> Message:
+def render_question(
+    question: Question,
+    text: str,
+    *,
+    asked: str | None = None,
+    explained: Explained | None = None,
+) -> Message:
     """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
-    `asked` is the /errcode query: echoed back, and the answer gets the Share button.
+    `asked` is the /errcode query: echoed back, and the answer gets the Share button;
+    `explained` is the Slack message `text` came from, for "More steps" to read again.
     """
     answer = question.answer
     if question.kind == "usage":
@@ -65,7 +73,7 @@ def render_question(question: Question, text: str, *, asked: str | None = None) 
     if question.kind == "family":
         return render_family(text, question.entries)
     if question.kind == "answer" and answer is not None:
-        return render_answer(answer, asked=asked, shareable=asked is not None)
+        return render_answer(answer, asked=asked, shareable=asked is not None, explained=explained)
     return render_nothing_found(asked, answer.secrets if answer is not None else ())
 
 

@@ -11,7 +11,7 @@ counted, and the listener carries on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.client import HTTPException
 from typing import Any
 
@@ -73,6 +73,30 @@ def post(client: WebClient, channel: str, message: Message, thread_ts: str | Non
         unfurl_media=False,
     )
     return response is not None
+
+
+def replace_clicked(client: WebClient, body: Mapping[str, Any], message: Message) -> bool:
+    """Replace the message whose button was clicked, in place; whether Slack took it.
+
+    A private (ephemeral) message is reached only through the click's response_url; a posted
+    one is updated with chat.update.
+    """
+    container = body.get("container") or {}
+    if container.get("is_ephemeral"):
+        return respond_with(body.get("response_url"), message, replace_original=True)
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    if not channel or not ts:
+        return False
+    updated = call(
+        "chat.update",
+        client.chat_update,
+        channel=channel,
+        ts=ts,
+        text=message.text,
+        blocks=message.blocks,
+    )
+    return updated is not None
 
 
 def respond_with(response_url: object, message: Message | None, **options: Any) -> bool:

@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from bot.engine import Answer, Entry
-from bot.render.text import NOTHING_FOUND, context_note, heading, secret_warning
+from bot.render.shape import Outline, outline
+from bot.render.text import (
+    NOTHING_FOUND,
+    because_line,
+    heading,
+    secret_warning,
+)
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -28,6 +34,7 @@ MAX_STEPS = 12
 ACTION_HELPFUL = "feedback_helpful"
 ACTION_NOT_IT = "feedback_not_it"
 ACTION_SHARE = "share_answer"
+ACTION_MORE = "more_steps"
 FEEDBACK_BLOCK = "errdesk_feedback"
 VOTES_BLOCK = "errdesk_votes"
 VOTES = {ACTION_HELPFUL: "helpful", ACTION_NOT_IT: "not_it"}
@@ -58,6 +65,22 @@ class Message(NamedTuple):
     blocks: list[dict[str, Any]]
 
 
+class Explained(NamedTuple):
+    """The Slack message whose text an answer explains, for "More steps" to read it again."""
+
+    thread_ts: str
+    ts: str
+
+
+class Expansion(NamedTuple):
+    """What a "More steps" button holds: the question asked with /errcode (and who shared the
+    answer, if someone did), or the message that was explained. Never the message's text."""
+
+    query: str | None = None
+    shared_by: str | None = None
+    explained: Explained | None = None
+
+
 def escape(text: str) -> str:
     """Slack's three control characters as entities, so user text is displayed, never parsed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -69,36 +92,45 @@ def render_answer(
     asked: str | None = None,
     shareable: bool = False,
     shared_by: str | None = None,
+    explained: Explained | None = None,
+    full: bool = False,
 ) -> Message:
-    """The full reply for an answer that found something.
+    """The reply for an answer that found something: short unless `full`.
 
     `asked` is the /errcode query to echo back; `shareable` adds the "Share in channel" button
-    of the private /errcode answer; `shared_by` credits whoever made it public. A query that
-    holds a secret is neither echoed nor put in the button: sharing answers the code alone.
+    of the private /errcode answer; `shared_by` credits whoever made it public; `explained` is
+    the message a thread reply explains. The short reply shows at most three steps and a
+    "More steps" button that expands it in place; with no way to read the question again
+    (neither `asked` nor `explained`), nothing is held back. A query that holds a secret is
+    neither echoed nor put in a button: sharing and expanding answer the code alone.
     """
     entry = answer.decisive
     if entry is None:
         return render_nothing_found(asked, answer.secrets)
+    expansion = None
+    if not full and (asked is not None or explained is not None):
+        expansion = Expansion(
+            query=_safe_query(answer, asked), shared_by=shared_by, explained=explained
+        )
+    shape = outline(answer, full=full or expansion is None)
     blocks: list[dict[str, Any]] = [_header(heading(entry))]
     if answer.secrets:
         blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
-    origin = _origin(answer, asked, shared_by)
+    origin = _origin(answer, shape, asked, shared_by)
     if origin:
         blocks.append(_context(origin))
     blocks.append(_section(escape(entry.meaning)))
-    icon = VERDICT_ICONS.get(entry.verdict, "")
-    blocks.append(_section(f"{icon} *Who can fix it:* {escape(answer.verdict_line)}".strip()))
-    blocks.extend(_steps(answer))
-    if answer.alternatives:
-        readings = "; ".join(escape(heading(other)) for other in answer.alternatives)
+    blocks.append(_section(_verdict(answer, shape)))
+    blocks.extend(_steps(shape))
+    if shape.alternatives:
+        readings = "; ".join(escape(heading(other)) for other in shape.alternatives)
         blocks.append(_context(f"*Could also be:* {readings}"))
-    if answer.related:
-        related = ", ".join(escape(other.label) for other in answer.related)
+    if shape.related:
+        related = ", ".join(escape(other.label) for other in shape.related)
         blocks.append(_context(f"*Worth reading next:* {related}"))
-    share_query = None
-    if shareable and asked is not None:
-        share_query = f"{entry.protocol} {entry.code}" if answer.secrets else asked
-    blocks.append(_feedback(entry, share_query))
+    share_query = _safe_query(answer, asked) if shareable else None
+    more = more_value(expansion, entry) if expansion is not None and shape.hidden_steps else None
+    blocks.append(_feedback(entry, share_query, more, shape.hidden_steps))
     return Message(_fallback(answer), _fit(blocks))
 
 
@@ -180,6 +212,53 @@ def with_votes(
     return _fit(kept)
 
 
+def more_value(expansion: Expansion, entry: Entry) -> str:
+    """The "More steps" button's value: where the explained message is, so that it is read
+    again rather than copied into the button; or the /errcode query (the entry's key when it
+    is too long for a button, as for Share) and who shared the answer."""
+    if expansion.explained is not None:
+        thread_ts, ts = expansion.explained
+        return json.dumps({"thread_ts": thread_ts, "ts": ts})
+    key = f"{entry.protocol} {entry.code}"
+    data = {"q": expansion.query or key}
+    if expansion.shared_by and _USER_ID.match(expansion.shared_by):
+        data["by"] = expansion.shared_by
+    value = json.dumps(data, ensure_ascii=False)
+    if len(value) > MAX_BUTTON_VALUE:
+        value = json.dumps({**data, "q": key})
+    return value
+
+
+def read_more_value(value: str) -> Expansion | None:
+    """What a "More steps" button holds; None when the value is not one of ours."""
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    thread_ts, ts = data.get("thread_ts"), data.get("ts")
+    if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts:
+        return Expansion(explained=Explained(thread_ts, ts))
+    query, shared_by = data.get("q"), data.get("by")
+    if isinstance(query, str) and query.strip():
+        return Expansion(query=query, shared_by=shared_by if isinstance(shared_by, str) else None)
+    return None
+
+
+def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
+    """`into` with the vote tally of the message it replaces, when that one showed one."""
+    votes = [dict(block) for block in blocks if block.get("block_id") == VOTES_BLOCK]
+    if not votes:
+        return into
+    kept = list(into.blocks)
+    position = next(
+        (i + 1 for i, block in enumerate(kept) if block.get("block_id") == FEEDBACK_BLOCK),
+        len(kept),
+    )
+    return Message(into.text, _fit([*kept[:position], *votes, *kept[position:]]))
+
+
 def share_value(query: str, entry: Entry) -> str:
     """The Share button's value: the query to answer again, or the entry's key if it is too long."""
     value = json.dumps({"q": query}, ensure_ascii=False)
@@ -198,7 +277,7 @@ def read_share_value(value: str) -> str | None:
     return query if isinstance(query, str) and query.strip() else None
 
 
-def _origin(answer: Answer, asked: str | None, shared_by: str | None) -> str:
+def _origin(answer: Answer, shape: Outline, asked: str | None, shared_by: str | None) -> str:
     parts = []
     if shared_by and _USER_ID.match(shared_by):
         parts.append(f"Shared by <@{shared_by}>")
@@ -210,9 +289,26 @@ def _origin(answer: Answer, asked: str | None, shared_by: str | None) -> str:
         quote = _decisive_line(answer)
         if quote:
             parts.append(f"Seen in the message: {_code(quote)}")
-    if note := context_note(answer.failure):
-        parts.append(escape(note))
+    if shape.seen:
+        parts.append(escape(shape.seen))
     return " · ".join(parts)
+
+
+def _safe_query(answer: Answer, asked: str | None) -> str | None:
+    """The query to keep in a button: the entry's key instead of a query holding a secret."""
+    entry = answer.decisive
+    if asked is None or entry is None:
+        return None
+    return f"{entry.protocol} {entry.code}" if answer.secrets else asked
+
+
+def _verdict(answer: Answer, shape: Outline) -> str:
+    """Who can fix it, and on the line under it what decided that, when a situation did."""
+    icon = VERDICT_ICONS.get(answer.verdict, "")
+    line = f"{icon} *Who can fix it:* {escape(answer.verdict_line)}".strip()
+    if shape.because:
+        line += f"\n_{escape(because_line(shape.because))}_"
+    return line
 
 
 def _decisive_line(answer: Answer) -> str:
@@ -232,11 +328,10 @@ def _decisive_line(answer: Answer) -> str:
     return text[line_start : line_end if line_end != -1 else len(text)].strip()
 
 
-def _steps(answer: Answer) -> list[dict[str, Any]]:
-    """Numbered steps, the advice for this case (the failed command, the mode) first."""
-    steps = answer.steps[:MAX_STEPS]
-    specific = [step for step in steps if step in answer.context_advice]
-    general = [step for step in steps if step not in answer.context_advice]
+def _steps(shape: Outline) -> list[dict[str, Any]]:
+    """Numbered steps, the situation's own first under their own title."""
+    specific = list(shape.steps[: shape.own_steps])
+    general = list(shape.steps[shape.own_steps :])
     groups = [("For this case", specific), ("In general", general)] if specific else []
     groups = groups or [("What to do", general)]
     blocks: list[dict[str, Any]] = []
@@ -245,7 +340,7 @@ def _steps(answer: Answer) -> list[dict[str, Any]]:
         if not group:
             continue
         lines = [f"*{title}*"]
-        for step in group:
+        for step in group[:MAX_STEPS]:
             line = _clip(f"{number}. {escape(step)}", MAX_SECTION - 40)
             number += 1
             if len("\n".join([*lines, line])) > MAX_SECTION:
@@ -256,12 +351,17 @@ def _steps(answer: Answer) -> list[dict[str, Any]]:
     return blocks
 
 
-def _feedback(entry: Entry, share_query: str | None) -> dict[str, Any]:
+def _feedback(
+    entry: Entry, share_query: str | None, more: str | None, hidden_steps: int
+) -> dict[str, Any]:
     key = f"{entry.protocol} {entry.code}"
     elements = [
         _button("Helpful", ACTION_HELPFUL, key),
         _button("Not it", ACTION_NOT_IT, key),
     ]
+    if more is not None:
+        label = f"More steps ({hidden_steps})"
+        elements.insert(0, _button(label, ACTION_MORE, more))
     if share_query is not None:
         share = _button("Share in channel", ACTION_SHARE, share_value(share_query, entry))
         share["style"] = "primary"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from bot.engine import Answer, Entry
-from bot.engine.triage import FailureContext
+from bot.render.shape import outline
 
 NOTHING_FOUND = (
     "I could not find an FTP, SFTP, HTTP or socket error in that. Paste the exact error line "
@@ -14,25 +14,43 @@ NOTHING_FOUND = (
 WIDTH = 92
 
 
-def render_text(answer: Answer) -> str:
+def render_text(answer: Answer, *, full: bool = False, more: str = "") -> str:
+    """The answer as the terminal shows it: short, or with `full` every step and related code.
+
+    `more` says how to ask for the rest ("errdesk explain --full"), named when steps are left.
+    """
     if answer.decisive is None:
         return NOTHING_FOUND
     entry = answer.decisive
+    shape = outline(answer, full=full)
     lines = [heading(entry)]
-    if note := context_note(answer.failure):
-        lines.append(f"Seen {note}.")
+    if shape.seen:
+        lines.append(f"Seen {shape.seen}.")
     lines += ["", _wrap(entry.meaning), "", f"Who can fix it: {answer.verdict_line}"]
-    if answer.steps:
+    if shape.because:
+        lines.append(_wrap(because_line(shape.because)))
+    if shape.steps:
         lines += ["", "What to do:"]
-        for number, step in enumerate(answer.steps, start=1):
+        for number, step in enumerate(shape.steps, start=1):
             lines.append(_wrap(step, initial=f"  {number}. ", subsequent="     "))
-    if answer.alternatives:
-        lines += ["", "Could also be: " + "; ".join(heading(e) for e in answer.alternatives)]
-    if answer.related:
-        lines += ["", "Worth reading next: " + ", ".join(e.label for e in answer.related)]
+    if shape.hidden_steps and more:
+        lines.append(f"  ({more_steps_note(shape.hidden_steps)}: {more})")
+    if shape.alternatives:
+        lines += ["", "Could also be: " + "; ".join(heading(e) for e in shape.alternatives)]
+    if shape.related:
+        lines += ["", "Worth reading next: " + ", ".join(e.label for e in shape.related)]
     if answer.secrets:
         lines += ["", secret_warning(answer.secrets)]
     return "\n".join(lines)
+
+
+def because_line(because: str) -> str:
+    """What decided who can fix it, as the line under the verdict."""
+    return f"Because {because.strip().rstrip('.')}."
+
+
+def more_steps_note(hidden: int) -> str:
+    return f"{hidden} more step{'s' if hidden != 1 else ''}"
 
 
 def render_list(entries: list[Entry]) -> str:
@@ -43,18 +61,6 @@ def render_list(entries: list[Entry]) -> str:
 
 def heading(entry: Entry) -> str:
     return f"{entry.label}: {entry.title}"
-
-
-def context_note(failure: FailureContext) -> str:
-    """What triage saw around the failure, e.g. "after STOR, in passive mode, over TLS"."""
-    parts = []
-    if failure.command:
-        parts.append(f"after {failure.command}")
-    if failure.mode:
-        parts.append(f"in {failure.mode} mode")
-    if failure.tls:
-        parts.append("over TLS")
-    return ", ".join(parts)
 
 
 def secret_warning(kinds: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render.blocks import ACTION_HELPFUL, ACTION_SHARE
+from bot.render.blocks import ACTION_HELPFUL, ACTION_MORE, ACTION_SHARE
 from tests.conftest import (
     HUMAN,
     action_payload,
@@ -256,6 +256,51 @@ def test_feedback_updates_the_message(fake: FakeSlack, slack: SlackSender) -> No
         lambda: [c for c in fake.calls_to("chat.update") if c.body["ts"] == message["ts"]]
     )
     assert "Helpful: 1" in update.text
+
+
+PASSIVE_TIMEOUT = (
+    "Command:\tPASV\nResponse:\t227 Entering Passive Mode (10,0,0,5,195,80)\n"
+    "Command:\tMLSD\nError:\tConnection timed out after 20 seconds of inactivity"
+)
+
+
+def more_value(blocks: list[dict]) -> str:
+    (value,) = [e["value"] for e in blocks[-1]["elements"] if e["action_id"] == ACTION_MORE]
+    return value
+
+
+def test_more_steps_expands_a_private_answer_in_place(fake: FakeSlack, slack: SlackSender) -> None:
+    slack.command(command_form(PASSIVE_TIMEOUT, fake.response_url("short")))
+    (short,) = fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/short"])
+    click = action_payload(
+        ACTION_MORE, more_value(short.body["blocks"]), fake.response_url("full"), ephemeral=True
+    )
+    assert slack.action(click).status == 200
+    (full,) = fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/full"])
+    assert full.body["replace_original"] is True
+    assert len(full.text) > len(short.text)
+    assert ACTION_MORE not in json.dumps(full.body["blocks"])
+
+
+def test_more_steps_expands_a_thread_reply_in_place(fake: FakeSlack, slack: SlackSender) -> None:
+    event = message_event(PASSIVE_TIMEOUT)
+    slack.event(event_body(event))
+    (short,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
+    fake.add_thread(event["channel"], event["ts"], [event])
+    reply = {"ts": "1700008888.000100", "text": short.body["text"], "blocks": short.body["blocks"]}
+    click = action_payload(
+        ACTION_MORE,
+        more_value(short.body["blocks"]),
+        fake.response_url("fullthread"),
+        channel=event["channel"],
+        message=reply,
+    )
+    assert slack.action(click).status == 200
+    (update,) = fake.wait_for(
+        lambda: [c for c in fake.calls_to("chat.update") if c.body["ts"] == reply["ts"]]
+    )
+    assert len(update.text) > len(short.text)
+    assert ACTION_MORE not in json.dumps(update.body["blocks"])
 
 
 def test_a_rate_limited_reply_is_retried_after_retry_after(

@@ -238,3 +238,31 @@ def test_every_situation_of_the_vocabulary_is_one_triage_reads_and_cases_can_nam
         f"sections and MESSAGE_SITUATIONS differ: {sections ^ set(MESSAGE_SITUATIONS)}"
     )
     assert sections <= SITUATIONS, f"situations cases cannot name: {sections - SITUATIONS}"
+
+
+def test_a_command_on_a_log_line_is_marked_as_seen_in_the_log() -> None:
+    context = triage("Command:\tSTOR a.csv\nResponse:\t550 Permission denied.").at(30)
+    assert context.command == "STOR"
+    assert context.command_from_log
+
+
+def test_a_command_word_in_a_sentence_is_not_marked_as_seen_in_the_log() -> None:
+    text = "site uploads fail, every STOR ends with 550 Permission denied"
+    context = triage(text).at(text.index("550"))
+    assert context.command == "STOR"
+    assert not context.command_from_log
+
+
+def test_mode_and_tls_named_in_a_sentence_are_not_marked_as_seen_in_the_log() -> None:
+    text = "I use passive mode over FTPS and get 425 Can't open data connection"
+    context = triage(text).at(text.index("425"))
+    assert (context.mode, context.tls) == ("passive", True)
+    assert not context.mode_from_log
+    assert not context.tls_from_log
+
+
+def test_mode_and_tls_on_log_lines_are_marked_as_seen_in_the_log() -> None:
+    text = "> AUTH TLS\n< 234 Proceed\n> PASV\n< 227 Entering Passive Mode (192,0,2,1,4,1)\n< 425"
+    context = triage(text).at(text.index("< 425"))
+    assert context.mode_from_log
+    assert context.tls_from_log

@@ -9,6 +9,7 @@ from bot.engine import Answer, Engine, Entry, Finding
 from bot.render import blocks as render
 from bot.render.blocks import (
     ACTION_HELPFUL,
+    ACTION_MORE,
     ACTION_NOT_IT,
     ACTION_SHARE,
     FEEDBACK_BLOCK,
@@ -40,9 +41,33 @@ def answer_for(decisive: Entry | None = None, **fields: Any) -> Answer:
         query=fields.pop("query", "550 Permission denied"),
         decisive=decisive,
         confidence=0.9,
+        verdict=fields.pop("verdict", decisive.verdict),
         steps=fields.pop("steps", decisive.steps),
         **fields,
     )
+
+
+def finding(decisive: Entry, *readings: Entry, settled: bool = False, **fields: Any) -> Finding:
+    """A code finding for `decisive`, the other `readings` of its number beside it."""
+    return Finding(
+        entry=decisive,
+        confidence=fields.pop("confidence", 0.9),
+        span=fields.pop("span", (0, 3)),
+        kind="code",
+        matched=decisive.code,
+        readings=(decisive, *readings),
+        reading_settled=settled,
+    )
+
+
+def buttons(message: render.Message) -> dict[str, dict[str, Any]]:
+    return {element["action_id"]: element for element in message.blocks[-1]["elements"]}
+
+
+def shown_steps(message: render.Message) -> list[str]:
+    return [
+        line for text in texts(message.blocks) for line in text.splitlines() if line[:1].isdigit()
+    ]
 
 
 def all_text(message: render.Message) -> str:
@@ -79,12 +104,98 @@ def test_context_specific_steps_come_first_under_their_own_title() -> None:
     assert body.index("*In general*") < body.index("2. Check the path.")
 
 
-def test_other_readings_are_offered() -> None:
+def test_the_other_reading_of_a_code_nothing_chose_between_is_offered() -> None:
     other = entry(protocol="http", code="500", title="Internal Server Error", verdict="admin")
-    answer = answer_for(entry(code="500", title="Syntax error"), alternatives=(other,))
+    ftp = entry(code="500", title="Syntax error")
+    answer = answer_for(ftp, alternatives=(other,), findings=(finding(ftp, other),))
     assert "*Could also be:* HTTP 500: Internal Server Error" in all_text(
         render.render_answer(answer)
     )
+
+
+def test_the_other_reading_is_not_offered_when_the_text_chose_one() -> None:
+    other = entry(protocol="http", code="421", title="Misdirected Request", verdict="admin")
+    ftp = entry(code="421", title="Service not available")
+    chosen = finding(ftp, other, settled=True)
+    answer = answer_for(ftp, alternatives=(other,), findings=(chosen,))
+    assert "Could also be" not in all_text(render.render_answer(answer))
+
+
+def test_could_also_be_is_absent_for_331_in_a_login_log(engine: Engine) -> None:
+    log = (
+        "Command:\tUSER alice\nResponse:\t331 Password required for alice\n"
+        "Command:\tPASS ********\nResponse:\t530 Login incorrect."
+    )
+    answer = engine.explain(log)
+    assert answer.decisive is not None
+    assert answer.decisive.key == ("ftp", "530")
+    assert any(e.key == ("ftp", "331") for e in answer.alternatives), "the engine's readings"
+    assert "Could also be" not in all_text(render.render_answer(answer))
+
+
+def test_a_bare_ambiguous_code_offers_both_readings(engine: Engine) -> None:
+    body = all_text(render.render_answer(engine.lookup("500"), asked="500"))
+    assert "*Could also be:* HTTP 500" in body
+
+
+def test_at_most_three_steps_then_more_steps_expands() -> None:
+    many = entry(steps=tuple(f"Step number {n}." for n in range(1, 8)))
+    message = render.render_answer(answer_for(many), asked="550")
+    assert shown_steps(message) == ["1. Step number 1.", "2. Step number 2.", "3. Step number 3."]
+    more = buttons(message)[ACTION_MORE]
+    assert more["text"]["text"] == "More steps (4)"
+    assert render.read_more_value(more["value"]) == render.Expansion(query="550")
+    full = render.render_answer(answer_for(many), asked="550", full=True)
+    assert len(shown_steps(full)) == 7
+    assert ACTION_MORE not in buttons(full)
+
+
+OWN = ("Ask the administrator to set the external address.", "Until then, use the host.")
+GENERAL = ("Check the path.", "Check the permissions.")
+
+
+def test_where_the_situation_changed_the_fixer_only_its_own_steps_come_first() -> None:
+    answer = answer_for(steps=(*OWN, *GENERAL), context_advice=OWN, because="it is behind NAT")
+    message = render.render_answer(answer, explained=render.Explained("1.1", "1.2"))
+    assert shown_steps(message) == [f"1. {OWN[0]}", f"2. {OWN[1]}"]
+    value = buttons(message)[ACTION_MORE]["value"]
+    assert render.read_more_value(value) == render.Expansion(
+        explained=render.Explained("1.1", "1.2")
+    )
+    assert "Check the path" not in value  # the button names the message, never its text
+
+
+def test_otherwise_the_situations_own_steps_lead_and_general_ones_follow() -> None:
+    answer = answer_for(steps=(*OWN, *GENERAL), context_advice=OWN)
+    message = render.render_answer(answer, asked="550")
+    assert shown_steps(message) == [f"1. {OWN[0]}", f"2. {OWN[1]}", f"3. {GENERAL[0]}"]
+
+
+def test_an_answer_that_cannot_be_asked_again_holds_nothing_back() -> None:
+    many = entry(steps=tuple(f"Step number {n}." for n in range(1, 8)))
+    message = render.render_answer(answer_for(many))
+    assert len(shown_steps(message)) == 7
+    assert ACTION_MORE not in buttons(message)
+
+
+def test_no_step_is_shown_twice() -> None:
+    steps = ("Check the path.", "check  the path", "Check the permissions.")
+    assert shown_steps(render.render_answer(answer_for(steps=steps), asked="550")) == [
+        "1. Check the path.",
+        "2. Check the permissions.",
+    ]
+
+
+def test_the_because_line_names_what_decided_the_verdict(engine: Engine) -> None:
+    answer = engine.explain("421 Too many connections (8) from this IP")
+    assert answer.because, "a context case decided this verdict"
+    verdict = next(t for t in texts(render.render_answer(answer).blocks) if "Who can fix it" in t)
+    assert verdict.endswith(f"_Because {answer.because}._"), verdict
+
+
+def test_no_because_line_where_no_situation_decided() -> None:
+    body = all_text(render.render_answer(answer_for()))
+    assert "Because" not in body
 
 
 def test_exposed_secrets_get_a_warning_near_the_top_and_in_the_fallback() -> None:

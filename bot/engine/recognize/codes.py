@@ -12,7 +12,7 @@ from rapidfuzz import fuzz
 
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.recognize.cues import Cues
-from bot.engine.recognize.finding import Finding, line_end, line_start, normalize
+from bot.engine.recognize.finding import Finding, cues_settle, line_end, line_start, normalize
 from bot.engine.triage import FTP_VERBS
 from bot.engine.unlisted import entry_from_digits
 from bot.engine.vocabulary import Vocabulary
@@ -449,7 +449,16 @@ class CodeFinder:
             ):
                 confidence *= 0.6
         ordered = (chosen, *[r for r in readings if r is not chosen])
-        return Finding(chosen, min(confidence, 0.99), (start, end), "code", code, ordered)
+        settled = matched_reading is not None or cues_settle(chosen, readings, cues.protocols)
+        return Finding(
+            chosen,
+            min(confidence, 0.99),
+            (start, end),
+            "code",
+            code,
+            ordered,
+            reading_settled=settled,
+        )
 
     def _readings(self, code: str, protocol: str | None) -> list[Entry]:
         if protocol is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -34,6 +35,9 @@ class Finding:
     mentions: int = 1
     # Whether a number and a wording agreed ("Error code: 18" and "Directory not empty").
     corroborated: bool = False
+    # Whether the text itself chose `entry` among `readings` (its wording follows the code, or
+    # its protocol's cues outnumber every other reading's), rather than a prior alone.
+    reading_settled: bool = False
 
     @property
     def is_number(self) -> bool:
@@ -49,6 +53,12 @@ class Finding:
             "kind": self.kind,
             "matched": self.matched,
         }
+
+
+def cues_settle(chosen: Entry, readings: Iterable[Entry], protocols: Mapping[str, float]) -> bool:
+    """Whether the text's protocol cues pick `chosen` over every other reading."""
+    others = [protocols[r.protocol] for r in readings if r.protocol != chosen.protocol]
+    return not others or protocols[chosen.protocol] > max(others)
 
 
 def normalize(text: str) -> str:

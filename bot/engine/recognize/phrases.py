@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.recognize.cues import Cues
-from bot.engine.recognize.finding import Finding, normalize
+from bot.engine.recognize.finding import Finding, cues_settle, normalize
 from bot.engine.vocabulary import Vocabulary
 
 # At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
@@ -303,7 +303,16 @@ class PhraseFinder:
                 chosen, readings = twin, [twin, *readings]
             else:
                 confidence *= 0.7
-        return Finding(chosen, confidence, span, "phrase", phrase.norm, tuple(readings))
+        settled = cues_settle(chosen, readings, protocols)
+        return Finding(
+            chosen,
+            confidence,
+            span,
+            "phrase",
+            phrase.norm,
+            tuple(readings),
+            reading_settled=settled,
+        )
 
     def _twin(self, norm: str, protocol: str) -> Entry | None:
         """Computed once per (phrase, protocol): it depends on nothing else."""

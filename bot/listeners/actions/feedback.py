@@ -9,7 +9,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.listeners.services import Services, observed, services_of
-from bot.listeners.slack_calls import call, respond_with
+from bot.listeners.slack_calls import replace_clicked, respond_with
 from bot.render.blocks import VOTES, Message, with_votes
 
 log = logging.getLogger("errdesk.feedback")
@@ -57,18 +57,4 @@ def record_feedback(
         respond_with(response_url, THANKS, response_type="ephemeral", replace_original=False)
         return "voted"
     updated = Message(str(message.get("text") or THANKS.text), with_votes(blocks, vote, tallies))
-    if container.get("is_ephemeral"):
-        sent = respond_with(response_url, updated, replace_original=True)
-    else:
-        sent = (
-            call(
-                "chat.update",
-                client.chat_update,
-                channel=channel,
-                ts=ts,
-                text=updated.text,
-                blocks=updated.blocks,
-            )
-            is not None
-        )
-    return "voted" if sent else "error"
+    return "voted" if replace_clicked(client, body, updated) else "error"

@@ -11,7 +11,7 @@ from bot.engine import Question
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.listeners.slack_calls import call, post
-from bot.render.blocks import render_apology
+from bot.render.blocks import Explained, render_apology
 
 
 def handle_app_mention(
@@ -44,10 +44,12 @@ def reply_to_mention(
         return "duplicate"
 
     text = messages.message_text(client, services, event, bot_user_id)
-    asked, question = _read_mention(services, client, event, text, bot_user_id)
+    asked, question, source_ts = _read_mention(services, client, event, text, bot_user_id)
     if question.kind == "nothing":
         count_unrecognized("mention")
-    if not post(client, channel, messages.render_question(question, asked), thread_ts):
+    explained = Explained(thread_ts, source_ts)
+    reply = messages.render_question(question, asked, explained=explained)
+    if not post(client, channel, reply, thread_ts):
         messages.release(store, messages.event_key(body), messages.reply_key(channel, ts))
         return "error"
     answer = question.answer
@@ -63,8 +65,8 @@ def _read_mention(
     event: dict[str, Any],
     text: str,
     bot_user_id: str | None,
-) -> tuple[str, Question]:
-    """What the mention asks, and the text that asked it.
+) -> tuple[str, Question, str]:
+    """What the mention asks, the text that asked it, and the ts of the message it is in.
 
     Strictly first (an error in the mention itself, a family, or "help"); in a thread, a
     mention that asks nothing the engine can read on its own ("what is this?", "help")
@@ -72,19 +74,19 @@ def _read_mention(
     ("sftp 3", "connection reset"), or answered with how to ask.
     """
     engine = services.engine
-    thread_ts = event.get("thread_ts")
-    if not thread_ts or thread_ts == event.get("ts"):
-        return text, engine.ask(text)  # strictly, then loosely: what ask(text) does
+    ts, thread_ts = str(event["ts"]), event.get("thread_ts")
+    if not thread_ts or thread_ts == ts:
+        return text, engine.ask(text), ts  # strictly, then loosely: what ask(text) does
     question = engine.ask(text, loose=False)
     if question.kind in ("answer", "family"):
-        return text, question
+        return text, question, ts
     parent = _first_message(client, str(event["channel"]), str(thread_ts))
     if parent is not None:
         parent_text = messages.message_text(client, services, parent, bot_user_id)
         first = engine.ask(parent_text, loose=False)
         if first.kind in ("answer", "family"):
-            return parent_text, first
-    return text, engine.ask(text)
+            return parent_text, first, str(thread_ts)
+    return text, engine.ask(text), ts
 
 
 def _apologize(client: WebClient, event: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from slack_sdk.web import WebClient
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, observed, services_of
 from bot.listeners.slack_calls import post
-from bot.render.blocks import render_answer
+from bot.render.blocks import Explained, render_answer
 
 ANSWERED_SUBTYPES = (None, "file_share")
 
@@ -59,7 +59,8 @@ def auto_reply(
         return "already_explained"
     if not messages.first_reply(store, channel, ts):
         return "duplicate"
-    if not post(client, channel, render_answer(answer), thread_ts):
+    reply = render_answer(answer, explained=Explained(thread_ts, ts))
+    if not post(client, channel, reply, thread_ts):
         messages.release(
             store,
             messages.event_key(body),

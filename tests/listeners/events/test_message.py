@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from bot.listeners.events.message import handle_message
-from bot.listeners.files import MAX_FILE_BYTES, decode_text, is_text_file, trusted_url
+from bot.listeners.files import MAX_FILE_BYTES, is_text_file, trusted_url
 from bot.listeners.services import Services
 from tests.conftest import Bot, event_body, make_settings, message_event
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID
@@ -147,12 +147,6 @@ def test_windows_text_files_are_decoded(bot: Bot, encoding: str) -> None:
     deliver(bot, event)
     (post,) = bot.fake.posts()
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 550")
-
-
-def test_decoding_drops_the_byte_order_mark() -> None:
-    assert decode_text(codecs.BOM_UTF8 + b"Response: 550") == "Response: 550"
-    assert decode_text("Response: 550".encode("utf-16")) == "Response: 550"
-    assert decode_text(b"550 \xff done") == "550 \ufffd done"
 
 
 @pytest.mark.parametrize("size", ["unknown", None, "", [1], True, 12.5], ids=repr)

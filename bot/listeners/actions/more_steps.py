@@ -1,0 +1,120 @@
+""" "More steps": the same answer in full, in place of the short one.
+
+The button holds no message text. A thread reply's button names the message it explained,
+which is read again (conversations.replies), so an edit shows and a deleted message stays
+deleted; a private /errcode answer's button holds the query, as its Share button does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk.web import WebClient
+
+from bot.listeners.messages import message_text
+from bot.listeners.services import Services, observed, services_of
+from bot.listeners.slack_calls import call, replace_clicked, respond_with
+from bot.render.blocks import (
+    Expansion,
+    Explained,
+    Message,
+    keep_votes,
+    read_more_value,
+    render_answer,
+)
+
+GONE = Message(
+    "That message is no longer there to explain; ask again with /errcode or mention me.", []
+)
+
+
+def handle_more_steps(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+) -> None:
+    """Acknowledge, answer the same question again in full, and replace the short answer."""
+    ack()
+    services = services_of(context)
+    observed("action", lambda: expand(services, body, action, client, context.bot_user_id))
+
+
+def expand(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    bot_user_id: str | None,
+) -> str:
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
+    response_url = body.get("response_url")
+    expansion = read_more_value(str(action.get("value") or ""))
+    full = None
+    if expansion is not None and channel:
+        full = _full_answer(services, client, str(channel), expansion, bot_user_id)
+    if full is None:
+        respond_with(response_url, GONE, response_type="ephemeral", replace_original=False)
+        return "not_found"
+    blocks = (body.get("message") or {}).get("blocks")
+    if isinstance(blocks, list):
+        full = keep_votes(blocks, full)
+    return "expanded" if replace_clicked(client, body, full) else "error"
+
+
+def _full_answer(
+    services: Services,
+    client: WebClient,
+    channel: str,
+    expansion: Expansion,
+    bot_user_id: str | None,
+) -> Message | None:
+    """The full answer to the question the button names; None when it cannot be read again."""
+    if expansion.explained is not None:
+        message = _explained_message(client, channel, expansion.explained)
+        if message is None:
+            return None
+        text = message_text(client, services, message, bot_user_id)
+        question = services.engine.ask(text)
+        if question.answer is None or question.kind != "answer":
+            return None
+        return render_answer(question.answer, explained=expansion.explained, full=True)
+    query = expansion.query or ""
+    question = services.engine.ask(query)
+    if question.answer is None or question.kind != "answer":
+        return None
+    return render_answer(
+        question.answer,
+        asked=query,
+        shareable=expansion.shared_by is None,
+        shared_by=expansion.shared_by,
+        full=True,
+    )
+
+
+def _explained_message(
+    client: WebClient, channel: str, explained: Explained
+) -> Mapping[str, Any] | None:
+    """The message at `explained.ts`, in its thread (a thread's first message included)."""
+    response = call(
+        "conversations.replies",
+        client.conversations_replies,
+        channel=channel,
+        ts=explained.thread_ts,
+        oldest=explained.ts,
+        latest=explained.ts,
+        inclusive=True,
+        limit=2,
+    )
+    found = response.get("messages") if response is not None else None
+    if not isinstance(found, list):
+        return None
+    return next(
+        (m for m in found if isinstance(m, Mapping) and m.get("ts") == explained.ts),
+        None,
+    )

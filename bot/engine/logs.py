@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.engine.secrets import kinds as exposed_secrets
 from bot.engine.source import Source, keep, read
 
 FTP_VERBS = [
@@ -144,9 +145,6 @@ _ACTIVE = re.compile(r"\b(?:PORT|EPRT)\s+[\d|(]|\bactive mode\b|\bPORT command s
 _TLS = re.compile(
     r"\bAUTH (?:TLS|SSL)\b|\bPROT P\b|\b234 |\bFTPS\b|\bFTPES\b|\bTLS\b|\bSSL\b|\bimplicit\b", re.I
 )
-_CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
-_URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
-_TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
 
 
 # Texts longer than this are cut down to the lines that can matter before recognition.
@@ -328,25 +326,3 @@ def triage(text: str) -> LogContext:
         tls=_TLS.search(text) is not None,
         secrets=exposed_secrets(text),
     )
-
-
-def exposed_secrets(text: str) -> tuple[str, ...]:
-    """Kinds of secret visible in clear text; the secrets themselves are never kept."""
-    if "PASS" not in text and "://" not in text and "xox" not in text and "xapp-" not in text:
-        return ()
-    kinds = []
-    if any(not _masked(m["secret"]) for m in _CLEAR_PASS.finditer(text)):
-        kinds.append("a clear-text password (PASS command)")
-    if any(not _masked(m["secret"]) for m in _URL_CREDENTIALS.finditer(text)):
-        kinds.append("a password inside a URL (user:password@host)")
-    if _TOKEN.search(text):
-        kinds.append("a Slack token")
-    return tuple(kinds)
-
-
-def _masked(secret: str) -> bool:
-    return set(secret.lower()) <= set("*x#•.") or secret.lower() in {
-        "<password>",
-        "password",
-        "xxx",
-    }

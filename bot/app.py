@@ -17,6 +17,7 @@ from bot.engine import Engine, load_knowledge
 from bot.listeners import register
 from bot.listeners.services import Services
 from bot.listeners.slack_calls import TIMEOUT, retry_handlers
+from bot.outbox import Outbox, create_outbox
 from bot.state import StateStore, create_store
 
 
@@ -47,12 +48,15 @@ def create_app(
     *,
     engine: Engine | None = None,
     store: StateStore | None = None,
+    outbox: Outbox | None = None,
 ) -> App:
-    """A Bolt App for errdesk; pass `engine` and `store` to share them (servers, tests)."""
+    """A Bolt App for errdesk; pass `engine`, `store` and `outbox` to share them."""
+    store = store or create_store(settings)
     services = Services(
         settings=settings,
         engine=engine or Engine(load_knowledge(settings.knowledge_dir)),
-        store=store or create_store(settings),
+        store=store,
+        outbox=outbox or create_outbox(settings, store),
     )
     app = App(
         client=client or create_client(settings),

@@ -16,7 +16,10 @@ HTTP server still answers /healthz, /readyz and /metrics on PORT, so a container
 works the same in both modes. Run one Socket Mode instance: each connection receives its share
 of the events, and a second instance adds nothing but a second place to look at.
 
-SIGTERM and Ctrl-C stop either mode cleanly: requests in flight are finished first.
+SIGTERM and Ctrl-C stop either mode cleanly: no new work is taken, requests in flight are
+finished, then the replies still queued are posted for at most ERRDESK_STOP_GRACE seconds; what
+is left is logged and counted, and stays in the shared store for another process
+(`bot.outbox`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from bot import health, metrics
+from bot import health, metrics, outbox
 from bot.app import create_app
 from bot.config import Settings
 from bot.engine import Engine, load_knowledge
@@ -57,7 +60,8 @@ log = logging.getLogger("errdesk.server")
 SLACK_PATH = "/slack/events"
 # Slack's payloads are a few kilobytes; a larger body is not from Slack.
 MAX_BODY_BYTES = 2_000_000
-GRACEFUL_SECONDS = 20
+# gunicorn kills a worker this long after ERRDESK_STOP_GRACE: time to finish its requests.
+STOP_MARGIN_SECONDS = 5
 # Requests refused for their signature are logged at most once in this many seconds.
 REFUSED_LOG_SECONDS = 60
 
@@ -223,7 +227,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "workers": settings.web_concurrency,
         "threads": settings.web_threads,
         "timeout": 30,
-        "graceful_timeout": GRACEFUL_SECONDS,
+        "graceful_timeout": settings.stop_grace + STOP_MARGIN_SECONDS,
+        "worker_exit": lambda server, worker: outbox.close_all(settings.stop_grace),
         "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",
@@ -242,18 +247,12 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 def serve_http(settings: Settings, engine: Engine) -> int:
     """gunicorn in the foreground; each worker builds its own app (client, threads, store)."""
     _reset_multiprocess_metrics()
-    if settings.web_concurrency > 1 and not settings.redis_url:
-        log.warning(
-            "WEB_CONCURRENCY=%d without REDIS_URL: each worker keeps its own memory of what "
-            "was answered, so Slack's retry of an event may be answered twice. Set REDIS_URL.",
-            settings.web_concurrency,
-        )
     log.info(
         "HTTP mode on port %d: %d worker(s) x %d threads, state in %s",
         settings.port,
         settings.web_concurrency,
         settings.web_threads,
-        "redis" if settings.redis_url else "memory",
+        "redis" if settings.redis_url else f"sqlite in {settings.data_dir}",
     )
     server = GunicornServer(lambda: make_wsgi_app(settings, engine), gunicorn_options(settings))
     try:
@@ -319,6 +318,7 @@ def serve_socket_mode(
     stop.wait()
     log.info("Stopping")
     handler.close()
+    outbox.close_all(settings.stop_grace)
     _stop_health_server(server)
     return 0
 

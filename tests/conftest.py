@@ -15,6 +15,7 @@ from slack_sdk.web import WebClient
 from bot.config import Settings, load_settings
 from bot.engine import Engine
 from bot.listeners.services import CONTEXT_KEY, Services
+from bot.outbox import Outbox
 from bot.state import MemoryStore
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, FakeSlack
 from tests.support import engine as bundled_engine
@@ -119,12 +120,15 @@ class Bot:
 
 
 @pytest.fixture
-def bot(fake_slack: FakeSlack, engine: Engine) -> Bot:
+def bot(fake_slack: FakeSlack, engine: Engine) -> Iterator[Bot]:
     settings = make_settings(fake_slack)
-    services = Services(settings=settings, engine=engine, store=MemoryStore())
+    store = MemoryStore()
     client = WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url)
+    outbox = Outbox(WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url), store)
+    services = Services(settings=settings, engine=engine, store=store, outbox=outbox)
     context = BoltContext({CONTEXT_KEY: services, "bot_user_id": BOT_USER_ID})
-    return Bot(fake_slack, services, client, context)
+    yield Bot(fake_slack, services, client, context)
+    outbox.close(0)
 
 
 # --- Slack's requests, built and signed the way Slack does ----------------------------------

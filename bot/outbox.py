@@ -162,9 +162,11 @@ class Outbox:
         *,
         posts_per_second: float = 1.0,
         workers: int = WORKERS,
+        max_attempts: int = MAX_ATTEMPTS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._max_attempts = max_attempts
         self._store = store
         self._per_second = posts_per_second * PACE_MARGIN
         self._clock = clock
@@ -234,9 +236,11 @@ class Outbox:
                     break
                 self._lock.wait(min(left, 0.1))
             self._stopped.set()
-            left_over = self._in_flight + sum(len(c.queue) for c in self._channels.values())
+            queued = sum(len(c.queue) for c in self._channels.values())
+            left_over = self._in_flight + queued
             for channel in self._channels.values():
                 channel.queue.clear()
+            metrics.OUTBOX_PENDING.dec(queued)
             self._lock.notify_all()
         self._store.hand_back_replies(self.owner)
         if self in _OPEN:
@@ -271,10 +275,14 @@ class Outbox:
             while not self._stopped.is_set():
                 now = self._clock()
                 soonest = None
-                for name, channel in self._channels.items():
-                    if channel.busy or not channel.queue:
+                for name, channel in list(self._channels.items()):
+                    if channel.busy:
                         continue
                     due = channel.due(now, self._per_second)
+                    if not channel.queue:
+                        if due <= now and channel.tokens >= POST_BURST:
+                            del self._channels[name]  # idle, its pace full: nothing to keep
+                        continue
                     if due <= now:
                         return self._take(name, now)
                     soonest = due if soonest is None else min(soonest, due)
@@ -293,8 +301,8 @@ class Outbox:
         hold: float = 0.0,
         posted: bool = True,
     ) -> None:
-        """Under no lock: the attempt is over; `posted=False` gives back its place in the
-        pace (Slack refused it, nothing was posted)."""
+        """The attempt is over: requeue `requeue`, hold the channel for `hold` seconds; with
+        `posted=False` the attempt gives back its place in the pace (nothing was posted)."""
         with self._lock:
             channel = self._channels[reply.channel]
             channel.busy = False
@@ -351,7 +359,7 @@ class Outbox:
 
     def _retry(self, reply: Reply, reason: str, *, unsure: bool = False, hold: float = 0.0) -> None:
         attempts = reply.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= self._max_attempts:
             self._settle(reply, "gave_up")
             return
         metrics.OUTBOX_RETRIES.labels(reason=reason).inc()

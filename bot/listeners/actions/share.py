@@ -32,15 +32,12 @@ def handle_share(
     """Answer the same query again, publicly, credited to whoever shared it."""
     ack()
     services = services_of(context)
-    observed("action", lambda: share(services, body, action, client))
+    observed("action", lambda: share(services, body, action))
 
 
-def share(
-    services: Services,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-) -> str:
+def share(services: Services, body: dict[str, Any], action: dict[str, Any]) -> str:
+    """Post the answer through the outbound queue and wait a little for it: the private answer
+    is removed once the public one is posted, and stays when Slack refused it."""
     query = read_share_value(str(action.get("value") or ""))
     response_url = body.get("response_url")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +24,9 @@ from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, Fa
 from tests.support import engine as bundled_engine
 
 HUMAN = "U0HUMAN01"
+# The embedded store of apps built in this session: a folder of its own, not the machine's.
+DATA_DIR = tempfile.mkdtemp(prefix="errdesk-tests-")
+atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture
@@ -42,6 +48,7 @@ def make_settings(fake: FakeSlack, **env: str) -> Settings:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": fake.api_url,
             "ERRDESK_AUTOREPLY_CHANNELS": "C0HELP001",
+            "ERRDESK_DATA_DIR": DATA_DIR,
             **env,
         }
     )

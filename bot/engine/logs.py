@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.secrets import kinds as exposed_secrets
+from bot.engine.secrets import exposed_secrets
 from bot.engine.source import Source, keep, read
 
 FTP_VERBS = [

@@ -3,9 +3,9 @@
 The read stage masks every credential it finds (`mask`), so nothing later (recognition, the
 answer, a quote of the text, a log line) can repeat one. Masking replaces a secret's characters
 one for one with MASK: offsets into the text stay valid, and a masked secret is still
-recognisable by what surrounds it (`PASS ▒▒▒▒`, `xoxb-▒▒▒▒`), so `kinds` names what was exposed
-in the text read as well as in the text given. Secrets someone masked already (`PASS ****`,
-`password=$PASSWORD`) are not exposed. Pure Python: no Slack, no I/O.
+recognisable by what surrounds it (`PASS ▒▒▒▒`, `xoxb-▒▒▒▒`), so `exposed_secrets` names what
+was exposed in the text read as well as in the text given. Secrets someone masked already
+(`PASS ****`, `password=$PASSWORD`) are not exposed. Pure Python: no Slack, no I/O.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def find(text: str) -> list[Secret]:
     return sorted(found, key=lambda secret: (secret.start, secret.end))
 
 
-def kinds(text: str) -> tuple[str, ...]:
+def exposed_secrets(text: str) -> tuple[str, ...]:
     """The kinds of credential exposed in `text`, never the credentials themselves."""
     seen = {secret.kind for secret in find(text)}
     return tuple(kind for kind in KINDS if kind in seen)

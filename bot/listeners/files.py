@@ -193,7 +193,7 @@ def _download(url: str, token: str) -> bytes | _Refused | None:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with _opener.open(request, timeout=DOWNLOAD_TIMEOUT) as response:
-            body = response.read(SNIFF_BYTES)
+            body: bytes = response.read(SNIFF_BYTES)
             if looks_binary(body):
                 return _Refused("not_text", "not text (binary content), skipped")
             body += response.read(MAX_FILE_BYTES + 1 - len(body))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import secrets
-from bot.engine.secrets import MASK, find, kinds, mask
+from bot.engine.secrets import MASK, exposed_secrets, find, mask
 
 # (text, the credential in it, the kind it is named as)
 EXPOSED = [
@@ -57,7 +57,7 @@ NOT_SECRETS = [
 
 @pytest.mark.parametrize(("text", "secret", "kind"), EXPOSED, ids=[e[0][:30] for e in EXPOSED])
 def test_each_form_is_found_and_named(text: str, secret: str, kind: str) -> None:
-    assert kind in kinds(text), f"{text!r} is not named {kind!r}"
+    assert kind in exposed_secrets(text), f"{text!r} is not named {kind!r}"
     assert any(secret in text[s.start : s.end] for s in find(text)), f"{secret!r} not found"
 
 
@@ -71,12 +71,12 @@ def test_masking_hides_the_credential_and_keeps_offsets(text: str, secret: str, 
 
 @pytest.mark.parametrize(("text", "secret", "kind"), EXPOSED, ids=[e[0][:30] for e in EXPOSED])
 def test_a_masked_credential_is_still_named_as_exposed(text: str, secret: str, kind: str) -> None:
-    assert kind in kinds(mask(text)), "the kind is lost once masked"
+    assert kind in exposed_secrets(mask(text)), "the kind is lost once masked"
 
 
 @pytest.mark.parametrize("text", NOT_SECRETS)
 def test_masks_placeholders_and_prose_are_not_secrets(text: str) -> None:
-    assert kinds(text) == ()
+    assert exposed_secrets(text) == ()
     assert mask(text) == text
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.web import WebClient
 
 from bot import metrics
-from bot.engine import Entry, Question
+from bot.engine import Conversation, Entry, Question
 from bot.engine.secrets import KIND_LABELS
 from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
 from bot.listeners.services import Services
@@ -103,6 +103,18 @@ def warn_privately(
         thread_ts=str(event.get("thread_ts") or ts),
         text=warning.text,
         blocks=warning.blocks,
+    )
+
+
+def conversation_of(message: Mapping[str, Any]) -> Conversation:
+    """Where a message sits: in a thread or not, and whether its author started the thread
+    (Slack names the starter of a reply's thread in `parent_user_id`)."""
+    thread_ts, ts = message.get("thread_ts"), message.get("ts")
+    if not thread_ts or thread_ts == ts:
+        return Conversation()
+    starter = message.get("parent_user_id")
+    return Conversation(
+        in_thread=True, from_thread_starter=starter is None or starter == message.get("user")
     )
 
 

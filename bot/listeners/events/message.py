@@ -49,7 +49,7 @@ def auto_reply(
         return "duplicate"
 
     read = messages.message_text(client, services, event, bot_user_id)
-    answer = services.engine.explain(read.text)
+    answer = services.engine.explain(read.text, messages.conversation_of(event))
     messages.warn_privately(services, client, event, answer.secrets)
     if not answer.reply or answer.decisive is None:
         return "no_error"

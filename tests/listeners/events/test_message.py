@@ -9,7 +9,7 @@ import pytest
 
 from bot.listeners.events.message import handle_message
 from bot.listeners.files import MAX_FILE_BYTES, is_text_file, trusted_url
-from tests.conftest import Bot, event_body, make_settings, message_event
+from tests.conftest import HUMAN, Bot, event_body, make_settings, message_event
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID
 
 ERROR = "Response: 425 Can't open data connection."
@@ -35,6 +35,18 @@ def test_a_reply_inside_a_thread_stays_in_that_thread(bot: Bot) -> None:
     deliver(bot, message_event(ERROR, thread_ts="1700000200.000100"))
     (post,) = bot.fake.posts()
     assert post.body["thread_ts"] == "1700000200.000100"
+
+
+def test_the_thread_starter_is_answered_in_their_thread(bot: Bot) -> None:
+    event = message_event(ERROR, thread_ts="1700000200.000100", parent_user_id=HUMAN)
+    deliver(bot, event)
+    assert len(bot.fake.posts()) == 1, "the person who started the thread is still stuck"
+
+
+def test_someone_helping_in_a_thread_is_never_answered_unasked(bot: Bot) -> None:
+    event = message_event(ERROR, thread_ts="1700000200.000100", parent_user_id="U0STARTER")
+    deliver(bot, event)
+    assert bot.fake.posts() == [], "a helper quoting the error in someone else's thread"
 
 
 def test_other_channels_are_left_alone(bot: Bot) -> None:

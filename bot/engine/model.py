@@ -51,8 +51,9 @@ _MODAL = re.compile(
     re.I,
 )
 # A code as the subject of a sentence: "500 is returned if ...", "ECONNRESET means ...".
+# Lower case only: a reply's own text goes on in capitals ("425 Can't open data connection").
 _SUBJECT_AFTER = re.compile(
-    r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b", re.I
+    r"[`'\"]?\s+(?:is|are|was|gets|means|indicates|should|would|will|can)\b(?!['\u2019])"
 )
 # The prefix of two features weighed together: "x:question*first_person".
 INTERACTION_FEATURE = "x:"

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,12 +24,15 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.engine.model import SHIPPED_MODEL
 from tests.fake_slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_SECONDS = 30.0
 STOP_SECONDS = 15.0
+# The reply threshold of the end-to-end servers' model (see eager_model).
+EAGER_THRESHOLD = 0.001
 
 
 # --- Slack's requests, signed and timestamped the way Slack does -----------------------------
@@ -217,6 +221,21 @@ class SlowIdentitySlack(FakeSlack):
         return super()._api(method, body)
 
 
+def eager_model() -> Path:
+    """The shipped decision model with a reply threshold near zero: it answers every failure.
+
+    The end-to-end tests exercise the Slack contract (delivery, pacing, secrets, stopping), not
+    the judgement of when to speak, which the corpus tests measure; with this model a message
+    that shows an error is always answered, whatever the shipped weights make of its wording.
+    """
+    path = Path(tempfile.gettempdir()) / f"errdesk-eager-model-{os.getpid()}.json"
+    if not path.exists():
+        data = json.loads(SHIPPED_MODEL.read_text(encoding="utf-8"))
+        data["threshold"] = EAGER_THRESHOLD
+        path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 def serve_env(fake: FakeSlack, *, socket_mode: bool = False, **extra: str) -> dict[str, str]:
     """The environment of a server that talks to `fake`, on a port of its own."""
     env = {
@@ -225,6 +244,7 @@ def serve_env(fake: FakeSlack, *, socket_mode: bool = False, **extra: str) -> di
         "PORT": str(free_port()),
         "ERRDESK_AUTOREPLY_CHANNELS": "C0HELP001",
         "ERRDESK_THREADS": "4",
+        "ERRDESK_MODEL": str(eager_model()),
         **extra,
     }
     if socket_mode:

@@ -233,5 +233,8 @@ def test_an_hresult_entry_is_a_failure(tmp_path: Path) -> None:
 
 
 def load_knowledge_entry(folder: Path, text: str) -> Entry:
-    (entry, _), *_ = parse_file(write(folder, "site.toml", text))[0]
+    parsed, problems = parse_file(write(folder, "site.toml", text))
+    assert not problems, [str(problem) for problem in problems]
+    entry = parsed[0].entry
+    assert entry is not None, f"{parsed[0].label} did not load"
     return entry

@@ -8,9 +8,10 @@ in a thread only the person who started it is answered unasked (people helping a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from bot.engine.model import Contribution, DecisionModel, FeatureReader, Shape
+from bot.engine.model import Contribution, DecisionModel, FeatureReader, LinearModel, Shape
 from bot.engine.recognize import Cues, Finding
 
 # How many features `explain --why` names.
@@ -32,10 +33,19 @@ class Decision:
     reply: bool = False
     # The reply model's probability that this is a report of the decisive error.
     probability: float = 0.0
-    # The features that pushed the reply decision most, strongest first.
-    why: tuple[Contribution, ...] = ()
     # A rule that decided instead of the model, in words; None when the model decided.
     rule: str | None = None
+    # What the reply model read, kept to say why (`why`) only when someone asks.
+    features: Mapping[str, float] = field(default_factory=dict)
+    model: LinearModel | None = None
+
+    @property
+    def why(self) -> tuple[Contribution, ...]:
+        """The features that pushed the reply decision most, strongest first."""
+        if self.model is None:
+            return ()
+        contributions = self.model.contributions(self.features)
+        return tuple(sorted(contributions, key=lambda c: -abs(c.push))[:WHY_FEATURES])
 
 
 class Decider:
@@ -57,11 +67,9 @@ class Decider:
         decisive = self.decisive(findings, text, cues, shape)
         features = self.reader.reply_features(decisive, findings, text, shape)
         probability = self.model.reply.probability(features)
-        contributions = self.model.reply.contributions(features)
-        why = tuple(sorted(contributions, key=lambda c: -abs(c.push))[:WHY_FEATURES])
         rule = _rule(decisive, asked, conversation or Conversation())
         reply = rule is None and probability >= self.model.threshold
-        return Decision(decisive, reply, probability, why, rule)
+        return Decision(decisive, reply, probability, rule, features, self.model.reply)
 
     def decisive(self, findings: list[Finding], text: str, cues: Cues, shape: Shape) -> Finding:
         """The finding the rank model scores highest; the earlier one on a tie."""

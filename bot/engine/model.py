@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -89,6 +91,10 @@ _CODE_SYNTAX = re.compile(
     r"return |if \(|}\s*$|#include|raise |except |catch\s*\()|=>|\);\s*$",
     re.M,
 )
+# A pattern that begins with a plain word: "\\bshould\\b[^.]{0,40}...", "\\bfyi\\b".
+_LEADING_WORD = re.compile(r"^(?:\\b)?(?P<word>[A-Za-z]{2,})(?=\\b|\\s|[^A-Za-z?*+{(|\[]|$)")
+# A word as the vocabulary's lists name them: "can't" and "i'm" whole.
+_WORD_TOKEN = re.compile(r"[\w']+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _COPULA_AFTER_CODE = re.compile(
     r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", re.I | re.A
@@ -132,7 +138,36 @@ class LinearModel:
     scales: Mapping[str, float]
 
     def logit(self, features: Mapping[str, float]) -> float:
-        return self.bias + sum(c.push for c in self.contributions(features))
+        """The weighted sum, over the features present only: the standardization folded into
+        one coefficient a feature and one constant, as it is computed for every message."""
+        constant, coefficients, pairs = self._folded
+        present = features.keys()
+        total = constant + sum(
+            coefficients[name] * features[name] for name in coefficients.keys() & present
+        )
+        for left in pairs.keys() & present:
+            rights = pairs[left]
+            total += features[left] * sum(
+                rights[right] * features[right] for right in rights.keys() & present
+            )
+        return total
+
+    @cached_property
+    def _folded(
+        self,
+    ) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
+        constant = self.bias
+        coefficients: dict[str, float] = {}
+        pairs: dict[str, dict[str, float]] = {}
+        for name, weight in self.weights.items():
+            coefficient = weight / self.scales.get(name, 1.0)
+            constant -= coefficient * self.means.get(name, 0.0)
+            if name.startswith(INTERACTION_FEATURE):
+                left, _, right = name.removeprefix(INTERACTION_FEATURE).partition("*")
+                pairs.setdefault(left, {})[right] = coefficient
+            else:
+                coefficients[name] = coefficient
+        return constant, coefficients, pairs
 
     def probability(self, features: Mapping[str, float]) -> float:
         return _sigmoid(self.logit(features))
@@ -204,18 +239,78 @@ class Shape:
     aftermath: int
 
 
+@dataclass(frozen=True)
+class WordList:
+    """A word list of the vocabulary, looked up in a message's words: one set intersection for
+    the single words, one substring count for each phrase (and each word of a script written
+    without spaces), so a list of hundreds costs little more than a list of ten."""
+
+    words: frozenset[str]
+    # Phrases by their first word: only those whose first word the text holds are looked for.
+    phrases: Mapping[str, tuple[str, ...]]
+    # Items of scripts written without spaces, looked for as they are.
+    unspaced: tuple[str, ...]
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> WordList:
+        lowered = {item.lower() for item in items}
+        unspaced = tuple(sorted(item for item in lowered if _CJK.search(item)))
+        words = frozenset(w for w in lowered - set(unspaced) if _WORD_TOKEN.fullmatch(w))
+        by_first: dict[str, list[str]] = {}
+        for phrase in sorted(lowered - words - set(unspaced)):
+            first = _WORD_TOKEN.match(phrase)
+            by_first.setdefault(first.group(0) if first else "", []).append(phrase)
+        return cls(words, {k: tuple(v) for k, v in by_first.items()}, unspaced)
+
+    def count(self, words: Words) -> int:
+        counts, lowered = words.counts, words.lowered
+        total = sum(counts[word] for word in self.words & counts.keys())
+        for first in self.phrases.keys() & counts.keys():
+            total += sum(lowered.count(phrase) for phrase in self.phrases[first])
+        if words.unspaced:
+            total += sum(lowered.count(item) for item in self.unspaced)
+        return total + sum(lowered.count(phrase) for phrase in self.phrases.get("", ()))
+
+    def present(self, words: Words) -> set[str]:
+        lowered = words.lowered
+        found = set(self.words & words.counts.keys())
+        for first in self.phrases.keys() & words.counts.keys():
+            found.update(phrase for phrase in self.phrases[first] if phrase in lowered)
+        if words.unspaced:
+            found.update(item for item in self.unspaced if item in lowered)
+        found.update(phrase for phrase in self.phrases.get("", ()) if phrase in lowered)
+        return found
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text's words, read once: lower case, counted."""
+
+    lowered: str
+    counts: Counter[str]
+    # Whether the text holds a script written without spaces: only then are its items sought.
+    unspaced: bool
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        lowered = text.lower()
+        unspaced = not lowered.isascii() and _CJK.search(lowered) is not None
+        return cls(lowered, Counter(_WORD_TOKEN.findall(lowered)), unspaced)
+
+
 class FeatureReader:
-    """The features, built once per vocabulary (its word lists become compiled patterns)."""
+    """The features, built once per vocabulary (its word lists become fast look-ups)."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         self._words = {
-            name: _word_pattern(vocabulary.words(name))
+            name: WordList.of(vocabulary.words(name))
             for name in (
                 "talk.report.first_person",
                 "talk.report.meeting",
                 "talk.report.help",
                 "talk.report.advice",
+                "talk.report.asks_back",
                 "talk.report.bug_template",
                 "talk.report.greeting",
                 "talk.talk.pr_template",
@@ -231,44 +326,45 @@ class FeatureReader:
         self.discourse_words = tuple(
             sorted({w.lower() for w in vocabulary.words("talk.words.discourse")})
         )
-        self._discourse = _word_pattern(self.discourse_words)
-        self._discussion = _pattern(vocabulary, "talk.talk.discussion_patterns")
-        self._resolved = _pattern(vocabulary, "talk.talk.resolved_patterns")
-        self._definition = _pattern(vocabulary, "talk.talk.definition_patterns")
+        self._discourse = WordList.of(self.discourse_words)
+        self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))
+        self._resolved = PatternList.of(vocabulary.words("talk.talk.resolved_patterns"))
+        self._definition = PatternList.of(vocabulary.words("talk.talk.definition_patterns"))
 
     def shape(self, text: str) -> Shape:
+        words = Words.of(text)
+        opening = Words.of(text[:_OPENING_CHARS])
         lines = _lines(text)
         nonblank = [line for _, line in lines if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
         first_word = first["word"].lower() if first else ""
         bullets = [m["word"].lower() for m in _BULLET.finditer(text)]
-        first_person = self._count("talk.report.first_person", text)
-        meeting = self._count("talk.report.meeting", text)
+        first_person = self._words["talk.report.first_person"].count(words)
+        meeting = self._words["talk.report.meeting"].count(words)
         features = {
             "question": float(bool(_QUESTION.search(text))),
             "first_person": _capped(first_person),
             "meeting_verbs": _capped(meeting),
             "first_person_meeting": float(first_person > 0 and meeting > 0),
-            "help_words": _capped(self._count("talk.report.help", text)),
-            "advice_words": _capped(self._count("talk.report.advice", text)),
+            "help_words": _capped(self._words["talk.report.help"].count(words)),
+            "advice_words": _capped(self._words["talk.report.advice"].count(words)),
+            "asks_for_details": _capped(self._words["talk.report.asks_back"].count(words)),
             "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
-            "bug_template": _capped(self._count("talk.report.bug_template", text)),
-            "pr_template": _capped(self._count("talk.talk.pr_template", text)),
-            "opens_with_greeting": float(
-                self._count("talk.report.greeting", text[:_OPENING_CHARS]) > 0
-            ),
+            "bug_template": _capped(self._words["talk.report.bug_template"].count(words)),
+            "pr_template": _capped(self._words["talk.talk.pr_template"].count(words)),
+            "opens_with_greeting": float(self._words["talk.report.greeting"].count(opening) > 0),
             "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
             "version_numbers": _capped(len(_VERSION.findall(text))),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
-            "hypothetical_words": _capped(self._count("talk.talk.hypothetical", text)),
-            "project_words": _capped(self._count("talk.talk.project", text)),
-            "resolved_words": _capped(self._count("talk.talk.resolved", text)),
+            "hypothetical_words": _capped(self._words["talk.talk.hypothetical"].count(words)),
+            "project_words": _capped(self._words["talk.talk.project"].count(words)),
+            "resolved_words": _capped(self._words["talk.talk.resolved"].count(words)),
             "starts_with_change_verb": float(
                 first_word in self._change_verbs or _stem(first_word) in self._change_verbs
             ),
             "change_bullets": _capped(sum(word in self._change_verbs for word in bullets)),
-            "resolution_said": float(_search(self._resolved, text)),
-            "definition_said": float(_search(self._definition, text)),
+            "resolution_said": float(self._resolved.search(text)),
+            "definition_said": float(self._definition.search(text)),
             "glossary": float(
                 len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}) >= GLOSSARY_CODES
             ),
@@ -285,9 +381,8 @@ class FeatureReader:
             "single_line": float(len(nonblank) == 1),
             "cjk": float(_CJK.search(text) is not None),
         }
-        if self._discourse is not None:
-            for word in {m.group(0).lower() for m in self._discourse.finditer(text)}:
-                features[WORD_FEATURE + word] = 1.0
+        for word in self._discourse.present(words):
+            features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
         return Shape(features, lines, fences, text.find(AFTERMATH_LINE))
 
@@ -339,16 +434,21 @@ class FeatureReader:
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
         sentence = _sentence(text, start, end)
+        in_sentence = Words.of(sentence)
         features = dict(shape.features)
         features.update(
             {
                 "sentence_question": float("?" in sentence),
                 "sentence_first_person": float(
-                    self._count("talk.report.first_person", sentence) > 0
+                    self._words["talk.report.first_person"].count(in_sentence) > 0
                 ),
-                "sentence_meeting_verb": float(self._count("talk.report.meeting", sentence) > 0),
+                "sentence_meeting_verb": float(
+                    self._words["talk.report.meeting"].count(in_sentence) > 0
+                ),
                 "sentence_modal": float(_MODAL.search(sentence) is not None),
-                "sentence_hypothetical": float(self._count("talk.talk.hypothetical", sentence) > 0),
+                "sentence_hypothetical": float(
+                    self._words["talk.talk.hypothetical"].count(in_sentence) > 0
+                ),
                 "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
                 "question_about_code": float(
                     "?" in sentence
@@ -368,7 +468,7 @@ class FeatureReader:
                 "mentions": float(min(decisive.mentions - 1, 3)),
                 "distinct_failures": float(min(len(failures), MAX_COUNT)),
                 "many_failures": float(len(failures) >= MANY_FAILURES),
-                "discussion_near": float(_search(self._discussion, _sentence(text, start, end))),
+                "discussion_near": float(self._discussion.search(sentence)),
                 f"protocol_{decisive.entry.protocol}": 1.0,
             }
         )
@@ -393,10 +493,6 @@ class FeatureReader:
             "on_first_line": float(first_line_end == -1 or start < first_line_end),
         }
 
-    def _count(self, name: str, text: str) -> int:
-        pattern = self._words[name]
-        return 0 if pattern is None else len(pattern.findall(text))
-
 
 def _stem(word: str) -> str:
     """ "implementing" -> "implement", "returning" -> "return": the verb of a gerund title."""
@@ -415,25 +511,33 @@ def _capped(count: int | float) -> float:
     return float(min(count, MAX_COUNT))
 
 
-def _search(pattern: re.Pattern[str] | None, text: str) -> bool:
-    return pattern is not None and pattern.search(text) is not None
+@dataclass(frozen=True)
+class PatternList:
+    """A `_patterns` list of the vocabulary, searched case-insensitively. Most of its patterns
+    begin with a plain word (`\\bshould\\b...`): those run only when the text holds that word,
+    a substring test at C speed, so a text with none of them costs a few look-ups."""
 
+    led: tuple[tuple[str, re.Pattern[str]], ...]
+    always: re.Pattern[str] | None
 
-def _word_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    """Whole words; in scripts written without spaces (Chinese, Japanese), the characters."""
-    items = sorted({w.lower() for w in words}, key=len, reverse=True)
-    if not items:
-        return None
-    spaced = "|".join(re.escape(item) for item in items if not _CJK.search(item))
-    unspaced = "|".join(re.escape(item) for item in items if _CJK.search(item))
-    parts = [rf"(?<![\w'])(?:{spaced})(?![\w'])"] if spaced else []
-    parts += [f"(?:{unspaced})"] if unspaced else []
-    return re.compile("|".join(parts), re.I)
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> PatternList:
+        led: list[tuple[str, re.Pattern[str]]] = []
+        rest: list[str] = []
+        for pattern in patterns:
+            leading = _LEADING_WORD.match(pattern)
+            if leading:
+                led.append((leading["word"].lower(), re.compile(pattern, re.I)))
+            else:
+                rest.append(pattern)
+        always = re.compile("|".join(f"(?:{p})" for p in rest), re.I) if rest else None
+        return cls(tuple(led), always)
 
-
-def _pattern(vocabulary: Vocabulary, name: str) -> re.Pattern[str] | None:
-    items = vocabulary.words(name)
-    return re.compile("|".join(f"(?:{item})" for item in items), re.I) if items else None
+    def search(self, text: str) -> bool:
+        lowered = text.lower()
+        if any(word in lowered and pattern.search(text) for word, pattern in self.led):
+            return True
+        return self.always is not None and self.always.search(text) is not None
 
 
 def _lines(text: str) -> tuple[tuple[int, str], ...]:
@@ -570,6 +674,7 @@ REPLY_FEATURES = frozenset(
         "first_person_meeting",
         "help_words",
         "advice_words",
+        "asks_for_details",
         "title_prefix",
         "bug_template",
         "pr_template",

@@ -14,6 +14,7 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DEV_CORPUS = SHARED / "corpus" / "dev.jsonl"
 REFERENCE_CODES = SHARED / "reference" / "reference_codes.json"
 ERRNO_MAP = SHARED / "reference" / "errno_map.json"
+LAYERS_CODES = SHARED / "reference" / "layers_codes.json"
 # Scores computed during a run, printed in the terminal summary (tests/corpus/conftest.py).
 REPORTS: dict[str, Report] = {}
 

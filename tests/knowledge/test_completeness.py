@@ -251,13 +251,18 @@ SHARED_WORDINGS = {
     # OpenSSH's MaxAuthTries, which FTP servers also print with their 421.
     "Too many authentication failures": ("ftp", "421"),
     # A TLS connection dropped without close_notify: the socket's reset is what dropped it.
-    "GnuTLS could not read from socket: Connection reset by peer": ("winsock", "10054"),
+    "GnuTLS could not read from socket: <socket error>": ("winsock", "10054"),
     "ECONNRESET: read ECONNRESET": ("winsock", "10054"),
     # OpenSSL's reason for a refused TLS version, and libcurl's text for CURLE_UNSUPPORTED_PROTOCOL.
     "unsupported protocol": ("curl", "1"),
     # A SocketException carries a Winsock number: 995 is WSA_OPERATION_ABORTED as much.
     "System.Net.Sockets.SocketException (995): The I/O operation has been aborted because of "
     "either a thread exit or an application request.": ("winsock", "995"),
+    # Win32 texts that IIS FTP sends as its 450 and 452 replies: without the reply code, the
+    # wording is the FTP entry's as much as the Win32 error's.
+    "System.IO.IOException: The process cannot access the file '<path>' because it is being "
+    "used by another process.": ("ftp", "450"),
+    "System.IO.IOException: There is not enough space on the disk.": ("ftp", "452"),
     # SChannel's text for SEC_E_ALGORITHM_MISMATCH, which the reference also lists under alert 40.
     "The client and server cannot communicate because they do not possess a common algorithm.": (
         "tls",
@@ -295,11 +300,11 @@ def _filled(message: str, protocol: str) -> str:
     return message
 
 
-def _accepted(item: dict, message: str) -> set[tuple[str, str]]:
+def _accepted(item: dict, message: str, filled: str) -> set[tuple[str, str]]:
     """The message's own code, and the other code a wrapping or shared wording allows."""
     accepted = {(item["protocol"], item["code"])}
     for shape, family in _WRAPPERS:
-        match = shape.search(message)
+        match = shape.search(filled)
         if match:
             accepted.add((family, match["code"]))
     if message in SHARED_WORDINGS:
@@ -315,7 +320,7 @@ def _layer_queries() -> list[tuple[str, tuple[str, str], set[tuple[str, str]]]]:
         queries += [(query, own, {own}) for query in _layer_short_queries(item)]
         for message in item["messages"]:
             filled = _filled(message, item["protocol"])
-            queries.append((filled, own, _accepted(item, filled)))
+            queries.append((filled, own, _accepted(item, message, filled)))
     return queries
 
 

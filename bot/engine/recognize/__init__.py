@@ -66,7 +66,9 @@ def _drop_names_a_wording_spells_out(text: str, findings: list[Finding]) -> list
     "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired" is
     the expired certificate, not any failed verification."""
     wordings = [
-        (line_start(text, f.span[0]), f" {f.matched} ") for f in findings if f.kind == "phrase"
+        (line_start(text, f.span[0]), f" {f.matched} ", f.entry.key)
+        for f in findings
+        if f.kind == "phrase"
     ]
     if not wordings:
         return findings
@@ -74,9 +76,12 @@ def _drop_names_a_wording_spells_out(text: str, findings: list[Finding]) -> list
         f
         for f in findings
         if f.kind != "name"
+        or "_" not in f.matched
         or not any(
-            start == line_start(text, f.span[0]) and f" {_words(f.matched)} " in wording
-            for start, wording in wordings
+            start == line_start(text, f.span[0])
+            and key != f.entry.key
+            and f" {_words(f.matched)} " in wording
+            for start, wording, key in wordings
         )
     ]
 

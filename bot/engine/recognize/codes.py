@@ -140,7 +140,8 @@ _SHAPES = [
     (re.compile(r"\bGnuTLS\s+error\s+(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
     (
         re.compile(
-            r"\balert\s*(?:(?:number|code)\s*(?:is\s+)?[:=#]?|#)?\s*(?P<code>\d{1,3})(?![\d.,]\d|\d)|"
+            r"\balert[ \t]*(?:(?:number|code)[ \t]*(?:is[ \t]+)?[:=#]?|#)?[ \t]*"
+            r"(?P<code>\d{1,3})(?![\d.,:]\d|\d)|"
             r"\bReceived TLS alert from the (?:server|client):[^(\n]{0,80}\((?P<paren>\d{1,3})\)",
             _I,
         ),
@@ -150,12 +151,12 @@ _SHAPES = [
     ),
     # "tls 48", "curl 28": the family named with a number ("TLS 1.2", "curl 7.68.0" are versions).
     (
-        re.compile(r"\b(?:TLS|SSL)\s+(?P<code>\d{1,3})(?![\d.,]\d|\d)", _I),
+        re.compile(r"\b(?:TLS|SSL)[ \t]+(?P<code>\d{1,3})(?![\d.,:]\d|\d)", _I),
         "tls",
         0.85,
         ("tls", "ssl"),
     ),
-    (re.compile(r"\bcurl\s+(?P<code>\d{1,3})(?![\d.,]\d|\d)", _I), "curl", 0.85, ("curl",)),
+    (re.compile(r"\bcurl[ \t]+(?P<code>\d{1,3})(?![\d.,:]\d|\d)", _I), "curl", 0.85, ("curl",)),
     (
         re.compile(
             r"\bReceived disconnect from [^\n]{0,160}?:\s?(?P<code>\d{1,2}):|"

@@ -264,11 +264,15 @@ class PhraseFinder:
         found = {index for index, score in scored.items() if score >= floors[index]}
         hits = [(phrases[index], float(scored[index])) for index in sorted(found)]
         # Addresses, ports and counts do not make a line longer: their digits are no words.
-        wordy = len(" ".join(token for token in norm.split() if not token.isdigit()))
+        tokens = norm.split()
+        wordy = len(" ".join(token for token in tokens if not token.isdigit()))
+        # A wording that scored below its floor is tried again only if the line has all its words.
         rest = [
             index
             for index, phrase in enumerate(phrases)
-            if index not in found and wordy <= 2 * len(phrase.norm)
+            if index not in found
+            and wordy <= 2 * len(phrase.norm)
+            and (index not in scored or set(phrase.norm.split()) <= set(tokens))
         ]
         if rest:
             whole = process.extract(
@@ -345,9 +349,9 @@ class PhraseFinder:
 def _without_misreadings(
     norm: str, hits: list[tuple[_Phrase, float]]
 ) -> list[tuple[_Phrase, float]]:
-    """A near wording on the words a wording found as it is already explains: "no matching C->S
-    compression" is not "no matching C->S mac" misspelt, nor "sslv3 alert bad certificate"
-    "sslv3 alert no certificate"."""
+    """Another entry's near wording, no longer than a wording found as it is and on its words,
+    misreads them: "no matching C->S compression" is not "no matching C->S mac" misspelt, nor
+    "sslv3 alert bad certificate" "sslv3 alert no certificate". A longer one may say more."""
     exact = [(phrase, score) for phrase, score in hits if score >= EXACT_SCORE]
     if not exact or len(exact) == len(hits):
         return hits
@@ -357,8 +361,10 @@ def _without_misreadings(
         if score < EXACT_SCORE:
             start, end = _stretch(phrase.norm, norm)
             if any(
-                min(end, other_end) - max(start, other_start) >= MISREAD_SHARE * (end - start)
-                for _, (other_start, other_end) in covered
+                len(phrase.norm) <= len(other.norm)
+                and min(end, other_end) - max(start, other_start) >= MISREAD_SHARE * (end - start)
+                and not {e.key for e in phrase.entries} & {e.key for e in other.entries}
+                for other, (other_start, other_end) in covered
             ):
                 continue
         kept.append((phrase, score))

@@ -377,6 +377,8 @@ def _stretch(wording: str, norm: str) -> tuple[int, int]:
     if at >= 0:
         return at, at + len(wording)
     alignment = fuzz.partial_ratio_alignment(wording, norm)
+    if alignment is None:
+        return 0, len(norm)
     return alignment.dest_start, alignment.dest_end
 
 

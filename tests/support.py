@@ -19,6 +19,7 @@ SHARED_CORPORA = tuple(
 )
 REFERENCE_CODES = SHARED / "reference" / "reference_codes.json"
 ERRNO_MAP = SHARED / "reference" / "errno_map.json"
+LAYERS_CODES = SHARED / "reference" / "layers_codes.json"
 # Scores computed during a run, printed in the terminal summary (tests/corpus/conftest.py).
 REPORTS: dict[str, Report] = {}
 # The cross-validated report of the decision (bot.training.Report), printed the same way.

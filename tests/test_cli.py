@@ -180,6 +180,14 @@ def test_console_reads_a_question_the_way_errcode_does() -> None:
     assert "change that password" in secret
 
 
+def test_console_answers_the_layers_as_it_answers_the_protocols() -> None:
+    run = errdesk("console", "--lines", stdin="tls 48\nlist ssh\ncurl: (28) Operation timed out\n")
+    assert run.returncode == 0, run.stderr
+    assert "TLS 48:" in run.stdout
+    assert "SSH 14:" in run.stdout
+    assert "CURL 28:" in run.stdout
+
+
 def test_serve_without_tokens_says_what_is_missing_and_offers_the_console() -> None:
     run = errdesk("serve")
     assert run.returncode == 2

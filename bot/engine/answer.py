@@ -106,10 +106,25 @@ class Answer:
         }
 
 
-# "list ftp 5xx", "list sftp 1", "ftp 5xx": a family. "sftp 3" or "ftp 5" alone is a lookup.
+# What people call a protocol, besides its own name: "ssl 40", "win32 5", "winhttp 12175".
+_PROTOCOL_ALIASES = {
+    "https": "http",
+    "ftps": "ftp",
+    "socket": "winsock",
+    "wsa": "winsock",
+    "ssl": "tls",
+    "libcurl": "curl",
+    "win32": "windows",
+    "hresult": "windows",
+    "winhttp": "wininet",
+}
+_PROTOCOL_NAMES = "|".join(
+    sorted((*PROTOCOLS, *_PROTOCOL_ALIASES), key=lambda name: (-len(name), name))
+)
+# "list ftp 5xx", "list tls 4x", "list ssh", "ftp 5xx": a family. "sftp 3" or "ftp 5" is a lookup.
 _LIST_QUERY = re.compile(
-    r"^\s*(?P<list>list\s+)?(?P<protocol>ftp|sftp|http|https|winsock|socket)\s+"
-    r"(?P<family>\d)(?P<wildcard>xx|\*\*?)?\s*$",
+    rf"^\s*(?P<list>list\s+)?(?P<protocol>{_PROTOCOL_NAMES})"
+    r"(?:\s+(?P<family>\d{1,4})(?P<wildcard>x{1,4}|\*{1,2})?)?\s*$",
     re.IGNORECASE,
 )
 # A question that asks how to ask.
@@ -125,10 +140,11 @@ class Question:
     entries: tuple[Entry, ...] = ()
 
 
-_PROTOCOL_ALIASES = {"https": "http", "socket": "winsock", "ftps": "ftp", "wsa": "winsock"}
+# "tls 48", "curl error 28", "ssh disconnect 14", "hresult 0x80090325": one code, looked up.
 _DIRECT_QUERY = re.compile(
-    r"^\s*(?P<protocol>ftps?|sftp|https?|winsock|socket)\s*(?:error|code|status)?\s*[:#]?\s*"
-    r"(?P<code>-?\d{1,5})\s*$",
+    rf"^\s*(?P<protocol>{_PROTOCOL_NAMES})\s*"
+    r"(?:(?:error|exit|alert|disconnect|reason|status)\s*)?(?:code\s*)?[:#]?\s*"
+    r"(?P<code>-?\d{1,5}|0x[0-9a-f]{8})\s*$",
     re.IGNORECASE,
 )
 
@@ -166,8 +182,7 @@ class Engine:
         text = source.text
         direct = _DIRECT_QUERY.match(text)
         if direct:
-            protocol = _PROTOCOL_ALIASES.get(direct["protocol"].lower(), direct["protocol"].lower())
-            entry = self.kb.get(protocol, direct["code"])
+            entry = self.kb.get(_protocol_named(direct["protocol"]), _code_spelled(direct["code"]))
             if entry is not None:
                 finding = Finding(entry, 1.0, (0, len(text)), "lookup", text.strip(), (entry,))
                 return self._answer(
@@ -203,13 +218,15 @@ class Engine:
         match = _LIST_QUERY.match(query)
         if match is None or not (match["list"] or match["wildcard"]):
             return None
-        protocol = match["protocol"].lower()
-        protocol = _PROTOCOL_ALIASES.get(protocol, protocol)
-        family = match["family"]
+        family = match["family"] or ""
+        wildcard = match["wildcard"] or ""
+        # "tls 4x" is 40 to 49, "ftp 5xx" 500 to 599; "ftp 5*" and "list ssh 1" any length.
+        length = len(family) + len(wildcard) if wildcard.lower().startswith("x") else None
         return [
             entry
-            for entry in self.kb.for_protocol(protocol)
+            for entry in self.kb.for_protocol(_protocol_named(match["protocol"]))
             if entry.code.lstrip("-").startswith(family)
+            and (length is None or len(entry.code.lstrip("-")) == length)
         ]
 
     def _answer(
@@ -247,6 +264,16 @@ class Engine:
             related=tuple(self.kb.related_entries(entry)),
             decision=decision,
         )
+
+
+def _protocol_named(word: str) -> str:
+    word = word.lower()
+    return _PROTOCOL_ALIASES.get(word, word)
+
+
+def _code_spelled(code: str) -> str:
+    """A code as the knowledge spells it: HRESULTs as 0x and upper-case hex."""
+    return f"0x{code[2:].upper()}" if code.lower().startswith("0x") else code
 
 
 def _unique(steps: Iterable[str]) -> tuple[str, ...]:

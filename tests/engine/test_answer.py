@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support import engine
 
 
@@ -126,3 +128,47 @@ def test_json_spans_point_into_the_given_text_of_a_focused_long_log() -> None:
 def test_json_spans_survive_slack_links_and_expanding_characters() -> None:
     text = "see <https://x.example/a|the doc> ﬁrst: Response: 553 Could not create file."
     assert _json_span_of(text, "553") == "553"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tls 48", ("tls", "48")),
+        ("ssl 40", ("tls", "40")),
+        ("curl 28", ("curl", "28")),
+        ("curl exit code 6", ("curl", "6")),
+        ("ssh 14", ("ssh", "14")),
+        ("wininet 12029", ("wininet", "12029")),
+        ("winhttp 12175", ("wininet", "12175")),
+        ("win32 5", ("windows", "5")),
+        ("hresult 0x80090325", ("windows", "0x80090325")),
+    ],
+)
+def test_a_direct_lookup_names_any_protocol_or_its_alias(
+    query: str, expected: tuple[str, str]
+) -> None:
+    answer = engine().lookup(query)
+    assert answer.decisive is not None, query
+    assert answer.decisive.key == expected
+    assert answer.findings[0].kind == "lookup", "read as a lookup, not recognized by chance"
+
+
+def test_list_and_a_protocol_alone_lists_the_whole_protocol() -> None:
+    family = engine().family("list ssh")
+    assert family is not None
+    assert [entry.code for entry in family] == [str(code) for code in range(1, 16)]
+
+
+def test_one_x_per_digit_lists_the_codes_of_that_length() -> None:
+    family = engine().family("list tls 4x")
+    assert family is not None
+    assert {entry.code for entry in family} == {str(code) for code in range(40, 50)}
+
+
+def test_a_family_of_three_digits_leaves_out_the_two_digit_codes() -> None:
+    family = engine().family("list tls 1xx")
+    assert family is not None
+    codes = [entry.code for entry in family]
+    assert "10" not in codes
+    assert codes, "the alerts 100 to 121"
+    assert all(len(code) == 3 for code in codes), codes

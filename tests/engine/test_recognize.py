@@ -358,3 +358,11 @@ def test_resolutions_configs_changelogs_and_references_get_no_automatic_reply(te
 
 def test_a_header_length_is_not_a_socket_error() -> None:
     assert not explain("HTTP/2 200\ncontent-length: 10053\ncontent-type: text/html").reply
+
+
+def test_a_name_whose_words_a_wording_on_its_line_spells_out_is_that_wordings() -> None:
+    text = (
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired "
+        "(_ssl.c:1006)"
+    )
+    assert decisive_key(text) == ("tls", "45"), "the expired certificate, not any failed check"

@@ -38,6 +38,7 @@ class Recognizer:
         for finder in self.finders:
             found += finder.find(text, cues, asked)
         found = _drop_phrases_on_explained_lines(text, found)
+        found = _drop_names_a_wording_spells_out(text, found)
         return sorted(
             (replace(f, failure=cues.context_at(f.span[0])) for f in merge(found)),
             key=lambda f: f.span[0],
@@ -58,6 +59,35 @@ def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list
     return [
         f for f in findings if f.kind != "phrase" or line_start(text, f.span[0]) not in code_lines
     ]
+
+
+def _drop_names_a_wording_spells_out(text: str, findings: list[Finding]) -> list[Finding]:
+    """A name whose words a longer wording on its line spells out is that wording's label:
+    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired" is
+    the expired certificate, not any failed verification."""
+    wordings = [
+        (line_start(text, f.span[0]), f" {f.matched} ", f.entry.key)
+        for f in findings
+        if f.kind == "phrase"
+    ]
+    if not wordings:
+        return findings
+    return [
+        f
+        for f in findings
+        if f.kind != "name"
+        or "_" not in f.matched
+        or not any(
+            start == line_start(text, f.span[0])
+            and key != f.entry.key
+            and f" {_words(f.matched)} " in wording
+            for start, wording, key in wordings
+        )
+    ]
+
+
+def _words(name: str) -> str:
+    return normalize(name.replace("_", " "))
 
 
 __all__ = ["Cues", "Finding", "Recognizer", "normalize"]

@@ -67,7 +67,7 @@ _EXPLICIT = [
             r"错误|錯誤|エラー|오류|에러|\bhata|\bbłąd|\bfailed|\bfailure)"
             r"(?:\s*(?:code|number|no\.?|nr\.?|#|码|碼|コード|코드|kodu))?"
             r"(?:\s+(?:which|that)\s+is|\s+is|\s+was|\s+of|\s+with)?\s*[:=#]?\s*"
-            r"[(\[{\"'`]?\s*(?P<code>-?\d{1,5})(?![\d.,:/]\d|\d)",
+            r"[(\[{\"'`]?\s*(?P<code>-?\d{1,5})(?![\d.,:/]\d|\d|[A-Za-z])",
             _I,
         ),
         None,
@@ -112,6 +112,10 @@ _EXPLICIT = [
 # SSH, TLS and curl numbers are small and clash with every other family ("alert 110" is TLS,
 # "110 Restart marker" FTP; "curl: (7)" is not SFTP 7): they are read only from their own shapes.
 SHAPE_ONLY_PROTOCOLS = frozenset({"ssh", "tls", "curl"})
+# WinINet and Win32 numbers are other programs' numbers too (Oracle's "Error 12154"): a reading in
+# these families with no word of theirs in the text is weaker by this factor.
+CUE_NEEDING_PROTOCOLS = frozenset({"wininet", "windows"})
+_UNCUED_FACTOR = 0.7
 # The Win32 facility of an HRESULT: 0x8007xxxx carries a Win32 error number in its low 16 bits.
 _WIN32_FACILITY = 0x8007
 _LOW_16_BITS = 0xFFFF
@@ -136,15 +140,23 @@ _SHAPES = [
     (re.compile(r"\bGnuTLS\s+error\s+(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
     (
         re.compile(
-            r"\b(?:SSL|TLS)\s+alert\s+(?:number|code)\s*[:=]?\s*(?P<code>\d{1,3})\b|"
-            r"\bReceived TLS alert from the (?:server|client):[^(\n]{0,80}\((?P<paren>\d{1,3})\)|"
-            r"\balert (?:code|number) (?:is )?(?P<event>\d{1,3})\b",
+            r"\balert[ \t]*(?:(?:number|code)[ \t]*(?:is[ \t]+)?[:=#]?|#)?[ \t]*"
+            r"(?P<code>\d{1,3})(?![\d.,:]\d|\d)|"
+            r"\bReceived TLS alert from the (?:server|client):[^(\n]{0,80}\((?P<paren>\d{1,3})\)",
             _I,
         ),
         "tls",
         0.95,
         ("alert",),
     ),
+    # "tls 48", "curl 28": the family named with a number ("TLS 1.2", "curl 7.68.0" are versions).
+    (
+        re.compile(r"\b(?:TLS|SSL)[ \t]+(?P<code>\d{1,3})(?![\d.,:]\d|\d)", _I),
+        "tls",
+        0.85,
+        ("tls", "ssl"),
+    ),
+    (re.compile(r"\bcurl[ \t]+(?P<code>\d{1,3})(?![\d.,:]\d|\d)", _I), "curl", 0.85, ("curl",)),
     (
         re.compile(
             r"\bReceived disconnect from [^\n]{0,160}?:\s?(?P<code>\d{1,2}):|"
@@ -181,6 +193,8 @@ _SHAPES = [
         ("0x", "8007", "-2147", "2147", "2148"),
     ),
 ]
+# Shapes whose number belongs to their family even when the knowledge does not have it.
+_NUMBER_READERS = frozenset({"gnutls", "win32", "hresult"})
 # An IIS FTP log line without its "#Fields:" header: method, path, status, Win32 status, substatus.
 _IIS_FTP_LINE = re.compile(
     r"\b(?:USER|PASS|STOR|RETR|LIST|NLST|MLSD|CWD|MKD|DELE|RNFR|RNTO|APPE|SIZE|ControlChannel\w*|"
@@ -331,7 +345,6 @@ class CodeFinder:
             if not any(literal in lowered for literal in needs):
                 continue
             for match in pattern.finditer(text):
-                spans.append(match.span())
                 group = next(name for name, value in match.groupdict().items() if value)
                 value = match[group]
                 key = self._read_shape(reader, group, value)
@@ -340,6 +353,9 @@ class CodeFinder:
                 )
                 if finding is not None:
                     findings.append(finding)
+                # A GnuTLS or Windows number is theirs even when unknown; "alert 500" is no alert.
+                if finding is not None or reader in _NUMBER_READERS:
+                    spans.append(match.span())
         return findings, spans
 
     def _read_shape(self, reader: str, group: str, value: str) -> tuple[str, str] | None:
@@ -448,6 +464,8 @@ class CodeFinder:
                 and max(cues.protocols.values()) >= 3
             ):
                 confidence *= 0.6
+            elif chosen.protocol in CUE_NEEDING_PROTOCOLS and cues.protocols[chosen.protocol] == 0:
+                confidence *= _UNCUED_FACTOR
         ordered = (chosen, *[r for r in readings if r is not chosen])
         settled = matched_reading is not None or cues_settle(chosen, readings, cues.protocols)
         return Finding(

@@ -26,7 +26,7 @@ class ProtocolCues(Mapping[str, float]):
 
     def _loaded(self) -> dict[str, float]:
         if self._counts is None:
-            self._counts = _count_cues(self._text, self._vocabulary)
+            self._counts = count_cues(self._text, self._vocabulary)
         return self._counts
 
     def __getitem__(self, protocol: str) -> float:
@@ -58,7 +58,8 @@ def read_cues(text: str, triage: Triage, vocabulary: Vocabulary) -> Cues:
     return Cues(ProtocolCues(text, vocabulary), triage)
 
 
-def _count_cues(text: str, vocabulary: Vocabulary) -> dict[str, float]:
+def count_cues(text: str, vocabulary: Vocabulary) -> dict[str, float]:
+    """How many cue words of each protocol a text holds, its own name counting double."""
     counts = dict.fromkeys(vocabulary.cue_protocols, 0.0)
     text = text[: vocabulary.cue_scan_chars]
     by_word = vocabulary.cue_by_word

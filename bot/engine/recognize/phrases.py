@@ -14,7 +14,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import Entry, KnowledgeBase
-from bot.engine.recognize.cues import Cues
+from bot.engine.recognize.cues import Cues, count_cues
 from bot.engine.recognize.finding import Finding, cues_settle, normalize
 from bot.engine.vocabulary import Vocabulary
 
@@ -26,6 +26,10 @@ ASKED_FUZZY_CUTOFF = 80.0
 # Wordings shorter than this must appear exactly; up to three words, only a typo is forgiven.
 SHORT_PHRASE_CHARS = 12
 SHORT_FUZZY_CUTOFF = 92.0
+# A match scoring this much is the wording itself, as it is.
+EXACT_SCORE = 100.0
+# A near wording found mostly (this share of it) where a wording was found as it is misreads it.
+MISREAD_SHARE = 0.8
 # A fuzzy match with one of its anchor words absent from the line must score this much.
 MISSING_WORD_CUTOFF = 93.0
 
@@ -143,6 +147,7 @@ class PhraseFinder:
         self._postings, self._anchors, self._anchors_needed = self._build_anchor_index()
         # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
         self._twin_cache: dict[tuple[str, str], Entry | None] = {}
+        self._own_cue_cache: dict[str, dict[str, float]] = {}
 
     def _build_anchor_index(
         self,
@@ -200,7 +205,7 @@ class PhraseFinder:
             if not norm:
                 continue
             span = (start, start + len(line))
-            hits = self._phrase_hits(norm, cutoff)
+            hits = _without_misreadings(norm, self._phrase_hits(norm, cutoff))
             for phrase, score in hits:
                 if any(
                     phrase.norm in other.norm and phrase is not other and other_score >= 97
@@ -256,15 +261,18 @@ class PhraseFinder:
                 norm, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
             )
         }
-        hits = [
-            (phrases[index], float(score))
-            for index, score in scored.items()
-            if score >= floors[index]
-        ]
+        found = {index for index, score in scored.items() if score >= floors[index]}
+        hits = [(phrases[index], float(scored[index])) for index in sorted(found)]
+        # Addresses, ports and counts do not make a line longer: their digits are no words.
+        tokens = norm.split()
+        wordy = len(" ".join(token for token in tokens if not token.isdigit()))
+        # A wording that scored below its floor is tried again only if the line has all its words.
         rest = [
             index
             for index, phrase in enumerate(phrases)
-            if index not in scored and len(norm) <= 2 * len(phrase.norm)
+            if index not in found
+            and wordy <= 2 * len(phrase.norm)
+            and (index not in scored or set(phrase.norm.split()) <= set(tokens))
         ]
         if rest:
             whole = process.extract(
@@ -292,12 +300,10 @@ class PhraseFinder:
         chosen = readings[0]
         protocols = cues.protocols
         strongest = protocols.strongest()
-        # Socket errors happen under every protocol: no other protocol's cue argues against them.
-        if (
-            chosen.protocol != "winsock"
-            and protocols[chosen.protocol] == 0
-            and protocols[strongest] >= 2
-        ):
+        # The wording's own words ("certificate" in a certificate error) are not what the text
+        # is about; socket errors happen under every protocol: no other protocol argues them away.
+        around = protocols[strongest] - self._own_cues(phrase.norm).get(strongest, 0.0)
+        if chosen.protocol != "winsock" and protocols[chosen.protocol] == 0 and around >= 2:
             twin = self._twin(phrase.norm, strongest)
             if twin is not None:
                 chosen, readings = twin, [twin, *readings]
@@ -313,6 +319,13 @@ class PhraseFinder:
             tuple(readings),
             reading_settled=settled,
         )
+
+    def _own_cues(self, norm: str) -> dict[str, float]:
+        """The protocol cues a wording holds itself, counted once per wording."""
+        counted = self._own_cue_cache.get(norm)
+        if counted is None:
+            counted = self._own_cue_cache[norm] = count_cues(norm, self.vocabulary)
+        return counted
 
     def _twin(self, norm: str, protocol: str) -> Entry | None:
         """Computed once per (phrase, protocol): it depends on nothing else."""
@@ -331,6 +344,42 @@ class PhraseFinder:
                 if score > best[1]:
                     best = (entry, score)
         return best[0]
+
+
+def _without_misreadings(
+    norm: str, hits: list[tuple[_Phrase, float]]
+) -> list[tuple[_Phrase, float]]:
+    """Another entry's near wording, no longer than a wording found as it is and on its words,
+    misreads them: "no matching C->S compression" is not "no matching C->S mac" misspelt, nor
+    "sslv3 alert bad certificate" "sslv3 alert no certificate". A longer one may say more."""
+    exact = [(phrase, score) for phrase, score in hits if score >= EXACT_SCORE]
+    if not exact or len(exact) == len(hits):
+        return hits
+    covered = [(phrase, _stretch(phrase.norm, norm)) for phrase, _ in exact]
+    kept = []
+    for phrase, score in hits:
+        if score < EXACT_SCORE:
+            start, end = _stretch(phrase.norm, norm)
+            if any(
+                len(phrase.norm) <= len(other.norm)
+                and min(end, other_end) - max(start, other_start) >= MISREAD_SHARE * (end - start)
+                and not {e.key for e in phrase.entries} & {e.key for e in other.entries}
+                for other, (other_start, other_end) in covered
+            ):
+                continue
+        kept.append((phrase, score))
+    return kept
+
+
+def _stretch(wording: str, norm: str) -> tuple[int, int]:
+    """Where in the line a wording was found."""
+    at = norm.find(wording)
+    if at >= 0:
+        return at, at + len(wording)
+    alignment = fuzz.partial_ratio_alignment(wording, norm)
+    if alignment is None:
+        return 0, len(norm)
+    return alignment.dest_start, alignment.dest_end
 
 
 def _variants(phrase: str) -> list[str]:

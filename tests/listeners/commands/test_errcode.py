@@ -129,3 +129,25 @@ def test_a_failure_on_our_side_is_said_privately_without_its_details(
     assert "hunter22" not in json.dumps(response)
     assert "RuntimeError" not in json.dumps(response)
     assert errors._value.get() == before + 1
+
+
+def test_a_tls_alert_is_looked_up(bot: Bot) -> None:
+    response = run(bot, "tls 48")
+    assert response["blocks"][0]["text"]["text"].startswith("TLS 48")
+
+
+def test_a_curl_exit_code_is_looked_up(bot: Bot) -> None:
+    response = run(bot, "curl 28")
+    assert response["blocks"][0]["text"]["text"].startswith("CURL 28")
+
+
+def test_a_tls_family_is_listed(bot: Bot) -> None:
+    text = shown(run(bot, "list tls 4x"))
+    assert "TLS 48" in text
+    assert "TLS 70" not in text
+
+
+def test_a_whole_protocol_is_listed(bot: Bot) -> None:
+    text = shown(run(bot, "list ssh"))
+    assert "*SSH 1* host not allowed to connect" in text
+    assert "SSH 14" in text

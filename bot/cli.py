@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="errdesk",
-        description="Explains FTP, SFTP, HTTP and socket errors, and says who can fix them.",
+        description="Explains file-transfer and network errors (FTP, SFTP, HTTP, sockets, SSH, TLS, curl, Windows), and says who can fix them.",
     )
     verbs = parser.add_subparsers(metavar="COMMAND")
 

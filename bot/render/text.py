@@ -8,7 +8,7 @@ from bot.engine import Answer, Entry
 from bot.render.shape import outline
 
 NOTHING_FOUND = (
-    "I could not find an FTP, SFTP, HTTP or socket error in that. Paste the exact error line "
+    "I could not find a file-transfer or network error in that. Paste the exact error line "
     "or the client's log, or ask for a code directly (for example: 425, sftp 3, ECONNRESET)."
 )
 WIDTH = 92

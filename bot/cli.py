@@ -62,7 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="errdesk",
-        description="Explains file-transfer and network errors (FTP, SFTP, HTTP, sockets, SSH, TLS, curl, Windows), and says who can fix them.",
+        description=(
+            "Explains file-transfer and network errors (FTP, SFTP, HTTP, sockets, SSH, TLS, "
+            "curl, Windows), and says who can fix them."
+        ),
     )
     verbs = parser.add_subparsers(metavar="COMMAND")
 

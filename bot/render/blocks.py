@@ -186,10 +186,8 @@ def render_apology() -> Message:
 def render_usage() -> Message:
     """The help for a bare `/errcode` or `/errcode help`."""
     lines = [
-    lines = [
         "*Ask errdesk about a file-transfer or network error (FTP, SFTP, HTTP, sockets, SSH, "
         "TLS, curl, Windows).* Only you see the answer."
-    ]
     ]
     lines += [f"• `{example}`: {what}" for example, what in USAGE_EXAMPLES]
     lines.append(

@@ -21,6 +21,7 @@ from bot.engine import Engine, load_engine
 from bot.listeners import register
 from bot.listeners.services import Services
 from bot.listeners.slack_calls import TIMEOUT, call, retry_handlers
+from bot.outbox import Outbox, create_outbox
 from bot.state import StateStore, create_store
 
 log = logging.getLogger("errdesk.app")
@@ -136,16 +137,19 @@ def create_app(
     engine: Engine | None = None,
     store: StateStore | None = None,
     identity: Identity | None = None,
+    outbox: Outbox | None = None,
 ) -> App:
-    """A Bolt App for errdesk; pass `engine`, `store` and `identity` to share them.
+    """A Bolt App for errdesk; pass `engine`, `store`, `identity` and `outbox` to share them.
 
     Without an `identity`, one is made that starts fetching on the first request.
     """
+    store = store or create_store(settings)
     services = Services(
         settings=settings,
         engine=engine
         or load_engine(settings.knowledge_dir, settings.model_path, BOLT_LOGGER.error),
-        store=store or create_store(settings),
+        store=store,
+        outbox=outbox or create_outbox(settings, store),
     )
     client = client or create_client(settings)
     known = identity or Identity(client, settings.bot_token)

@@ -7,8 +7,9 @@ so an operator can fix a deployment without reading a stack trace.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 from urllib.parse import urlparse
@@ -19,6 +20,13 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
 LOG_LEVELS: tuple[LogLevel, ...] = get_args(LogLevel)
 Choice = TypeVar("Choice", bound=str)
+
+
+def default_data_dir() -> Path:
+    """A folder of this user's own in the temporary folder: every worker of the machine finds
+    it, and it lasts until the machine (or container) is replaced."""
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"errdesk-{user}"
 
 
 class ConfigError(ValueError):
@@ -41,6 +49,9 @@ class Settings:
     log_level: LogLevel = "INFO"
     web_concurrency: int = 1
     web_threads: int = 8
+    data_dir: Path = field(default_factory=default_data_dir)
+    stop_grace: int = 20
+    post_rate: float = 1.0
 
     @property
     def socket_mode(self) -> bool:
@@ -73,6 +84,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=_choice(env, "ERRDESK_LOG_LEVEL", "INFO", LOG_LEVELS),
         web_concurrency=_integer(env, "WEB_CONCURRENCY", 1, 1, 64),
         web_threads=_integer(env, "ERRDESK_THREADS", 8, 1, 256),
+        data_dir=_data_dir(env, "ERRDESK_DATA_DIR"),
+        stop_grace=_integer(env, "ERRDESK_STOP_GRACE", 20, 0, 600),
+        post_rate=_number(env, "ERRDESK_POST_RATE", 1.0, 0.1, 1000.0),
     )
 
 
@@ -157,4 +171,31 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     path = Path(value).expanduser()
     if not path.is_dir():
         raise ConfigError(f"{name} must name an existing folder of .toml files, not '{value}'")
+    return path
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    value = _optional(env, name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:  # also false for nan
+        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, not '{value}'")
+    return number
+
+
+def _data_dir(env: Mapping[str, str], name: str) -> Path:
+    """A folder errdesk can write to, or one it can create (the nearest existing parent is
+    writable); checked here, created when the store opens."""
+    value = _optional(env, name)
+    path = Path(value).expanduser() if value else default_data_dir()
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        shown = value or str(path)
+        raise ConfigError(f"{name} must name a folder errdesk can write to, not '{shown}'")
     return path

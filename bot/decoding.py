@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import codecs
 
+# Text or binary: more than MAX_NOT_TEXT of a file's first bytes that are neither text nor
+# whitespace (or any NUL outside UTF-16/32) and it is binary.
+MAX_NOT_TEXT = 0.10
+_TEXT_CONTROLS = frozenset("\t\n\r\f\b\x1b")
 # Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -25,3 +29,17 @@ def decode_text(body: bytes) -> str:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace")
     return body.decode("utf-8", errors="replace")
+
+
+def looks_binary(sample: bytes) -> bool:
+    """Whether the first bytes of a file are not text: a NUL where no UTF-16/32 mark says
+    there may be some, or more than MAX_NOT_TEXT of characters that do not decode or are
+    control characters."""
+    has_bom = any(sample.startswith(bom) for bom, _ in _BOMS if bom != codecs.BOM_UTF8)
+    if b"\0" in sample and not has_bom:
+        return True
+    text = decode_text(sample)[:-2]  # the sample may end inside a character
+    if not text:
+        return False
+    odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in _TEXT_CONTROLS))
+    return odd / len(text) > MAX_NOT_TEXT

@@ -1,4 +1,4 @@
-"""Process-wide logging: plain text for people, JSON lines for log pipelines, tokens redacted.
+"""Process-wide logging: plain text for people, JSON lines for log pipelines, secrets redacted.
 
 Set up once at start-up (`configure_logging`); every module then logs through the standard
 `logging` module. Fields passed with `extra=` appear as keys of the JSON object.
@@ -12,6 +12,8 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
+
+from bot.engine.secrets import mask
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -28,12 +30,14 @@ _RECORD_FIELDS = frozenset(
 
 
 def redact(text: str) -> str:
-    """`text` with every Slack token replaced by a marker."""
-    return TOKEN_PATTERN.sub(REDACTED, text)
+    """`text` with every Slack token replaced by a marker and every other credential errdesk
+    recognises (passwords, Authorization headers, keys: `bot.engine.secrets`) masked."""
+    return mask(TOKEN_PATTERN.sub(REDACTED, text))
 
 
 class RedactTokens(logging.Filter):
-    """Removes Slack tokens from a record's message, extra fields and traceback.
+    """Removes Slack tokens and credentials from a record's message, extra fields and
+    traceback, at every level: a library's DEBUG line may hold a whole request body.
 
     Installed on the handler, so it sees records from every logger, libraries included.
     """

@@ -20,12 +20,14 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
 
 log = logging.getLogger("bot.requests")
+slack_log = logging.getLogger("errdesk.slack")
 
 REGISTRY = CollectorRegistry()
 
@@ -53,6 +55,45 @@ SLACK_API_ERRORS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+OUTBOX_REPLIES = Counter(
+    "errdesk_outbox_replies_total",
+    "Replies through the outbound queue, by outcome: posted; found_posted (its response was "
+    "lost, it was found in Slack and not posted again); refused (Slack said no, e.g. "
+    "channel_not_found); gave_up (attempts ran out); unposted (still queued at a stop).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+OUTBOX_RETRIES = Counter(
+    "errdesk_outbox_retries_total",
+    "Post attempts to be tried again, by reason: ratelimited, server_error, connection.",
+    ["reason"],
+    registry=REGISTRY,
+)
+OUTBOX_PENDING = Gauge(
+    "errdesk_outbox_pending",
+    "Replies queued in this process and not yet posted.",
+    multiprocess_mode="livesum",
+    registry=REGISTRY,
+)
+OUTBOX_WAIT = Histogram(
+    "errdesk_outbox_wait_seconds",
+    "From a reply queued to it posted: Slack's pacing, Retry-After and retries included.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+    registry=REGISTRY,
+)
+SECRETS = Counter(
+    "errdesk_secrets_total",
+    "Messages that exposed a credential (masked, and the poster warned), by kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
+FILES_SKIPPED = Counter(
+    "errdesk_files_skipped_total",
+    "Shared files left out or cut, by reason: not_text, too_large, cut, over_budget, "
+    "untrusted_url.",
+    ["reason"],
+    registry=REGISTRY,
+)
 LATENCY = Histogram(
     "errdesk_handling_seconds",
     "Time to handle a request, by kind; Slack gives up after 3 seconds.",
@@ -78,6 +119,12 @@ def observe_request(kind: str, outcome: str, seconds: float) -> None:
         latency_ms,
         extra={"kind": kind, "outcome": outcome, "latency_ms": latency_ms},
     )
+
+
+def slack_call_failed(method: str, error: str) -> None:
+    """Log and count one Slack call that failed, by method and error code (never content)."""
+    slack_log.warning("Slack %s failed: %s", method, error)
+    SLACK_API_ERRORS.labels(method=method, error=error).inc()
 
 
 def exposition() -> tuple[bytes, str]:

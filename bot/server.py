@@ -19,7 +19,10 @@ HTTP server still answers /healthz, /readyz and /metrics on PORT, so a container
 works the same in both modes. Run one Socket Mode instance: each connection receives its share
 of the events, and a second instance adds nothing but a second place to look at.
 
-SIGTERM and Ctrl-C stop either mode cleanly: requests in flight are finished first.
+SIGTERM and Ctrl-C stop either mode cleanly: no new work is taken, requests in flight are
+finished, then the replies still queued are posted for at most ERRDESK_STOP_GRACE seconds; what
+is left is logged and counted, and stays in the shared store for another process
+(`bot.outbox`).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from bot import health
+from bot import health, outbox
 from bot.app import Identity, create_app, create_client
 from bot.config import Settings
 from bot.engine import Engine, load_engine
@@ -59,11 +62,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("errdesk.server")
 
 SLACK_PATH = "/slack/events"
-GRACEFUL_SECONDS = 20
 # Slack's timestamps are Unix seconds; a header with more digits is not from Slack.
 MAX_TIMESTAMP_DIGITS = 12
 # Slack's payloads nest a few levels (blocks in a message in an event); far deeper is not Slack.
 MAX_PAYLOAD_DEPTH = 64
+# gunicorn kills a worker this long after ERRDESK_STOP_GRACE: time to finish its requests.
+STOP_MARGIN_SECONDS = 5
 
 
 def serve(settings: Settings) -> int:
@@ -275,7 +279,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "threads": settings.web_threads,
         "worker_connections": MAX_CONNECTIONS,
         "timeout": 30,
-        "graceful_timeout": GRACEFUL_SECONDS,
+        "graceful_timeout": settings.stop_grace + STOP_MARGIN_SECONDS,
+        "worker_exit": lambda server, worker: outbox.close_all(settings.stop_grace),
         "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",
@@ -294,18 +299,12 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 def serve_http(settings: Settings, engine: Engine) -> int:
     """gunicorn in the foreground; each worker builds its own app (client, threads, store)."""
     _reset_multiprocess_metrics()
-    if settings.web_concurrency > 1 and not settings.redis_url:
-        log.warning(
-            "WEB_CONCURRENCY=%d without REDIS_URL: each worker keeps its own memory of what "
-            "was answered, so Slack's retry of an event may be answered twice. Set REDIS_URL.",
-            settings.web_concurrency,
-        )
     log.info(
         "HTTP mode on port %d: %d worker(s) x %d threads, state in %s",
         settings.port,
         settings.web_concurrency,
         settings.web_threads,
-        "redis" if settings.redis_url else "memory",
+        "redis" if settings.redis_url else f"sqlite in {settings.data_dir}",
     )
     server = GunicornServer(lambda: make_wsgi_app(settings, engine), gunicorn_options(settings))
     try:
@@ -363,6 +362,7 @@ def serve_socket_mode(
     log.info("Stopping")
     identity.stopped.set()
     handler.close()
+    outbox.close_all(settings.stop_grace)
     _stop_health_server(server)
     return 0
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -16,12 +19,16 @@ from slack_sdk.web import WebClient
 from bot.config import Settings, load_settings
 from bot.engine import Engine
 from bot.listeners.services import CONTEXT_KEY, Services
+from bot.outbox import Outbox
 from bot.state import MemoryStore
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, FakeSlack
 from tests.support import DEV_CORPUS, ERRNO_MAP, REFERENCE_CODES, SHARED
 from tests.support import engine as bundled_engine
 
 HUMAN = "U0HUMAN01"
+# The embedded store of apps built in this session: a folder of its own, not the machine's.
+DATA_DIR = tempfile.mkdtemp(prefix="errdesk-tests-")
+atexit.register(shutil.rmtree, DATA_DIR, ignore_errors=True)
 
 
 # --- The shared files beside the checkout: said at the start and at the end of a run --------
@@ -70,6 +77,7 @@ def make_settings(fake: FakeSlack, **env: str) -> Settings:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": fake.api_url,
             "ERRDESK_AUTOREPLY_CHANNELS": "C0HELP001",
+            "ERRDESK_DATA_DIR": DATA_DIR,
             **env,
         }
     )
@@ -148,12 +156,15 @@ class Bot:
 
 
 @pytest.fixture
-def bot(fake_slack: FakeSlack, engine: Engine) -> Bot:
+def bot(fake_slack: FakeSlack, engine: Engine) -> Iterator[Bot]:
     settings = make_settings(fake_slack)
-    services = Services(settings=settings, engine=engine, store=MemoryStore())
+    store = MemoryStore()
     client = WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url)
+    outbox = Outbox(WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url), store)
+    services = Services(settings=settings, engine=engine, store=store, outbox=outbox)
     context = BoltContext({CONTEXT_KEY: services, "bot_user_id": BOT_USER_ID})
-    return Bot(fake_slack, services, client, context)
+    yield Bot(fake_slack, services, client, context)
+    outbox.close(0)
 
 
 # --- Slack's requests, built and signed the way Slack does ----------------------------------

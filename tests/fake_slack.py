@@ -4,6 +4,13 @@ It records every request (path, parsed body, headers) so tests assert on what th
 it can be told to fail a method once: with 429 and Retry-After, with a 5xx, or with a Slack
 error such as channel_not_found. Tests poll the record with `wait_for` and a deadline, never
 with fixed sleeps.
+
+It keeps what was posted as Slack does, so the bot can read it back: conversations.replies
+and conversations.history return the posted messages, with their message metadata only when
+asked with include_all_metadata (as Slack does). Like Slack it can pace chat.postMessage per
+channel (about one message a second, short bursts allowed; beyond that 429 with Retry-After in
+whole seconds), hold one channel rate-limited for a while, and lose a response on the way
+back after the post was made (the connection closes before the answer is sent).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +48,7 @@ class Call:
     status: int = 200
     ok: bool = True  # False when the fake answered with an error (HTTP or ok=false)
     at: float = field(default_factory=time.monotonic)
+    dropped: bool = False  # processed, but the connection closed before the answer was sent
 
     @property
     def text(self) -> str:
@@ -56,6 +65,26 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Pace:
+    """Slack's pacing of chat.postMessage in one channel: a bucket of `burst` posts that
+    refills at `per_second`; a post that finds it empty gets 429 and Retry-After."""
+
+    per_second: float
+    burst: int
+    tokens: dict[str, tuple[float, float]] = field(default_factory=dict)  # channel: (left, at)
+
+    def refused_for(self, channel: str, now: float) -> float:
+        """0 when a post to `channel` may go now (and takes its place), else seconds to wait."""
+        left, at = self.tokens.get(channel, (float(self.burst), now))
+        left = min(float(self.burst), left + (now - at) * self.per_second)
+        if left >= 1.0:
+            self.tokens[channel] = (left - 1.0, now)
+            return 0.0
+        self.tokens[channel] = (left, now)
+        return (1.0 - left) / self.per_second
+
+
 class FakeSlack:
     """Start with `FakeSlack()`, point SLACK_API_URL at `api_url`, stop with `close()`."""
 
@@ -64,7 +93,11 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel: what was posted there
         self._failures: dict[str, list[Failure]] = {}
+        self._drops: dict[str, int] = {}
+        self._pace: Pace | None = None
+        self._limited_until: dict[str, float] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._sockets: list[ServerConnection] = []
@@ -112,6 +145,28 @@ class FakeSlack:
             self._failures.setdefault(method, []).extend(
                 Failure(status, body, headers) for _ in range(times)
             )
+
+    def pace_posts(self, per_second: float = 1.0, burst: int = 3) -> None:
+        """Pace chat.postMessage per channel as Slack does: `burst` posts at once, then
+        `per_second`; a post beyond that is refused with 429 and Retry-After (whole seconds)."""
+        with self._lock:
+            self._pace = Pace(per_second, burst)
+
+    def rate_limit(self, channel: str, seconds: float) -> None:
+        """Refuse every chat.postMessage to `channel` with 429 for `seconds`; Retry-After
+        says how long is left."""
+        with self._lock:
+            self._limited_until[channel] = time.monotonic() + seconds
+
+    def limited(self, channel: str) -> bool:
+        """Whether `channel` is still held by `rate_limit`."""
+        with self._lock:
+            return self._limited_until.get(channel, 0.0) > time.monotonic()
+
+    def drop_responses(self, method: str, times: int = 1) -> None:
+        """Do the next `times` calls of `method`, then close the connection unanswered."""
+        with self._lock:
+            self._drops[method] = self._drops.get(method, 0) + times
 
     def add_file(self, file_id: str, content: bytes, **info: Any) -> dict[str, Any]:
         """A file files.info describes and url_private serves (to the bot token only)."""
@@ -216,10 +271,32 @@ class FakeSlack:
             self.calls.append(call)
             self._lock.notify_all()
 
-    def _failure_for(self, method: str) -> Failure | None:
+    def _failure_for(self, method: str, body: dict[str, Any]) -> Failure | None:
         with self._lock:
             pending = self._failures.get(method)
-            return pending.pop(0) if pending else None
+            if pending:
+                return pending.pop(0)
+            if method != "chat.postMessage":
+                return None
+            wait = self._rate_limited_for(str(body.get("channel") or ""), time.monotonic())
+        if wait <= 0:
+            return None
+        retry_after = str(max(1, math.ceil(wait)))
+        return Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": retry_after})
+
+    def _rate_limited_for(self, channel: str, now: float) -> float:
+        """Seconds `channel` must wait before its next post (0: it may post); under the lock."""
+        held = self._limited_until.get(channel, 0.0) - now
+        if held > 0:
+            return held
+        return self._pace.refused_for(channel, now) if self._pace else 0.0
+
+    def _drop_for(self, method: str) -> bool:
+        with self._lock:
+            left = self._drops.get(method, 0)
+            if left:
+                self._drops[method] = left - 1
+            return left > 0
 
     def _api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -233,17 +310,15 @@ class FakeSlack:
                 "bot_id": BOT_ID,
             }
         if method == "chat.postMessage":
-            ts = f"{1700000000 + next(self._ts)}.000100"
-            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": body}
+            return {"ok": True, "channel": body.get("channel"), **self._store_post(body)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "conversations.replies":
-            key = (str(body.get("channel")), str(body.get("ts")))
-            if key not in self.threads:
-                return {"ok": False, "error": "thread_not_found"}
-            return {"ok": True, "messages": self.threads[key], "has_more": False}
+            return self._replies(body)
+        if method == "conversations.history":
+            return self._history(body)
         if method == "files.info":
             found = self.files.get(str(body.get("file")))
             return (
@@ -254,6 +329,68 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.ws_port}/link/?ticket=fake"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _store_post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Keep a posted message as Slack would show it; its ts and the message."""
+        ts = f"{1700000000 + next(self._ts)}.000100"
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": body.get("text") or "",
+            "ts": ts,
+        }
+        for name in ("thread_ts", "blocks", "metadata"):
+            if body.get(name):
+                message[name] = _json_field(body[name])
+        with self._lock:
+            self.messages.setdefault(str(body.get("channel") or ""), []).append(message)
+        return {"ts": ts, "message": message}
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A thread as Slack returns it: its first message, then the replies, oldest first."""
+        channel, ts = str(body.get("channel")), str(body.get("ts"))
+        with self._lock:
+            posted = [
+                m
+                for m in self.messages.get(channel, [])
+                if m["ts"] == ts or m.get("thread_ts") == ts
+            ]
+        found = self.threads.get((channel, ts), []) + posted
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return _page(found, body)
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A channel's own messages (not thread replies), newest first, within oldest..latest."""
+        oldest = float(body.get("oldest") or 0)
+        latest = float(body.get("latest") or math.inf)
+        with self._lock:
+            found = [
+                m
+                for m in self.messages.get(str(body.get("channel")), [])
+                if m.get("thread_ts") in (None, m["ts"]) and oldest <= float(m["ts"]) <= latest
+            ]
+        return _page(found[::-1], body)
+
+
+def _page(messages: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    """The first `limit` messages; metadata only when asked for with include_all_metadata."""
+    limit = int(body.get("limit") or 100)
+    with_metadata = str(body.get("include_all_metadata")).lower() in ("true", "1")
+    shown = [
+        m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+        for m in messages[:limit]
+    ]
+    return {"ok": True, "messages": shown, "has_more": len(messages) > limit}
+
+
+def _json_field(value: Any) -> Any:
+    """A field the client may send as a JSON string inside a form."""
+    if isinstance(value, str) and value[:1] in "[{":
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
 
 
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
@@ -288,17 +425,23 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, b"not found", "text/plain")
                 return
-            failure = fake._failure_for(method)
+            failure = fake._failure_for(method, body)
             if failure is not None:
                 fake._record(Call(method, body, headers, failure.status, ok=False))
                 payload = json.dumps(failure.body).encode()
                 self._send(failure.status, payload, "application/json", failure.headers)
                 return
-            fake._record(Call(method, body, headers))
             if method.startswith("respond/"):
+                fake._record(Call(method, body, headers))
                 self._send(200, b"ok", "text/plain")
                 return
-            self._send(200, json.dumps(fake._api(method, body)).encode(), "application/json")
+            answer = json.dumps(fake._api(method, body)).encode()
+            dropped = fake._drop_for(method)
+            fake._record(Call(method, body, headers, dropped=dropped))
+            if dropped:
+                self.close_connection = True  # the answer is lost on the way back
+                return
+            self._send(200, answer, "application/json")
 
         def _send(
             self,

@@ -15,10 +15,17 @@ from bot.evaluation import Report
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 DEV_CORPUS = SHARED / "corpus" / "dev.jsonl"
+# The five files of real labelled messages (shared/corpus/README.md).
+SHARED_CORPORA = tuple(
+    SHARED / "corpus" / f"{name}.jsonl"
+    for name in ("dev", "threads", "titles", "threads2", "titles2")
+)
 REFERENCE_CODES = SHARED / "reference" / "reference_codes.json"
 ERRNO_MAP = SHARED / "reference" / "errno_map.json"
 # Scores computed during a run, printed in the terminal summary (tests/corpus/conftest.py).
 REPORTS: dict[str, Report] = {}
+# The cross-validated report of the decision (bot.training.Report), printed the same way.
+CROSS_VALIDATED: dict[str, object] = {}
 
 
 @cache

@@ -65,8 +65,33 @@ def test_knowledge_dir_must_exist(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("ERRDESK_LOG_FORMAT", "xml"), ("WEB_CONCURRENCY", "0"), ("ERRDESK_THREADS", "many")],
+    [
+        ("ERRDESK_LOG_FORMAT", "xml"),
+        ("WEB_CONCURRENCY", "0"),
+        ("ERRDESK_THREADS", "many"),
+        ("ERRDESK_STOP_GRACE", "-1"),
+        ("ERRDESK_STOP_GRACE", "20s"),
+        ("ERRDESK_STOP_GRACE", "601"),
+        ("ERRDESK_POST_RATE", "0"),
+        ("ERRDESK_POST_RATE", "nan"),
+        ("ERRDESK_POST_RATE", "fast"),
+    ],
 )
 def test_each_bad_value_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{variable} must be"):
         load_settings({variable: value})
+
+
+def test_the_stop_grace_and_the_post_rate_have_defaults_and_take_values() -> None:
+    assert (load_settings({}).stop_grace, load_settings({}).post_rate) == (20, 1.0)
+    settings = load_settings({"ERRDESK_STOP_GRACE": "0", "ERRDESK_POST_RATE": "2.5"})
+    assert (settings.stop_grace, settings.post_rate) == (0, 2.5)
+
+
+def test_the_data_dir_may_be_created_but_must_be_writable(tmp_path: Path) -> None:
+    later = tmp_path / "not" / "yet"
+    assert load_settings({"ERRDESK_DATA_DIR": str(later)}).data_dir == later
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    with pytest.raises(ConfigError, match=r"^ERRDESK_DATA_DIR must name a folder errdesk can"):
+        load_settings({"ERRDESK_DATA_DIR": str(a_file / "below")})

@@ -127,36 +127,26 @@ class _NoGunicorn:
         return None
 
 
-@pytest.mark.parametrize(("redis", "warned"), [(False, True), (True, False)])
-def test_several_workers_without_redis_are_warned_about_at_start(
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_several_workers_without_redis_need_no_warning_they_share_the_embedded_store(
     fake_slack: FakeSlack,
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    redis: bool,
-    warned: bool,
+    workers: str,
 ) -> None:
     monkeypatch.setattr(server, "GunicornServer", _NoGunicorn)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    env = {"WEB_CONCURRENCY": "3", **({"REDIS_URL": "redis://127.0.0.1:1/0"} if redis else {})}
-    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
-        assert server.serve_http(make_settings(fake_slack, **env), engine) == 0
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("without REDIS_URL" in line for line in warnings) is warned
-    if warned:
-        assert "answered twice" in warnings[0]
-
-
-def test_one_worker_without_redis_is_not_warned_about(
-    fake_slack: FakeSlack,
-    engine: Engine,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setattr(server, "GunicornServer", _NoGunicorn)
-    with caplog.at_level(logging.WARNING, logger="errdesk.server"):
-        server.serve_http(make_settings(fake_slack), engine)
+    with caplog.at_level(logging.INFO, logger="errdesk.server"):
+        assert server.serve_http(make_settings(fake_slack, WEB_CONCURRENCY=workers), engine) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("state in sqlite" in r.getMessage() for r in caplog.records)
+
+
+def test_gunicorn_waits_for_the_stop_grace_and_then_some(fake_slack: FakeSlack) -> None:
+    options = server.gunicorn_options(make_settings(fake_slack, ERRDESK_STOP_GRACE="7"))
+    assert options["graceful_timeout"] == 7 + server.STOP_MARGIN_SECONDS
+    assert callable(options["worker_exit"]), "the outbox is not closed when a worker exits"
 
 
 @pytest.fixture

@@ -1,12 +1,16 @@
-"""Shared state: atomic first-time marks, expiry, bounds, votes, and surviving a Redis outage."""
+"""errdesk's store: atomic first-time marks, expiry, bounds, votes, the reply journal, in memory,
+in the embedded SQLite file (across processes) and in Redis (surviving an outage)."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -14,7 +18,16 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bot.config import load_settings
-from bot.state import KEY_PREFIX, VOTE_TTL, MemoryStore, RedisStore, StateStore, create_store
+from bot.state import (
+    KEY_PREFIX,
+    MIGRATIONS,
+    VOTE_TTL,
+    MemoryStore,
+    RedisStore,
+    SqliteStore,
+    StateStore,
+    create_store,
+)
 from tests.redis_process import any_redis, own_redis
 from tests.support import free_port
 
@@ -65,11 +78,22 @@ def redis_store(redis_url: str) -> RedisStore:
     return RedisStore.from_url(redis_url)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> SqliteStore:
+    return SqliteStore.in_folder(tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest) -> StateStore:
     if request.param == "memory":
         return MemoryStore()
-    return request.getfixturevalue("redis_store")
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def durable(request: pytest.FixtureRequest) -> StateStore:
+    """A store whose journal outlives a process: SQLite on one machine, Redis across them."""
+    return request.getfixturevalue(f"{request.param}_store")
 
 
 def test_first_time_is_true_for_exactly_one_of_many_threads(store: StateStore) -> None:
@@ -196,8 +220,10 @@ def test_recovers_when_redis_comes_back_and_remembers_what_it_saw_meanwhile(
         assert "reachable again" in messages[1]
 
 
-def test_create_store_picks_the_backend_from_the_settings(redis_url: str) -> None:
-    assert create_store(load_settings({})).backend == "memory"
+def test_create_store_picks_the_backend_from_the_settings(redis_url: str, tmp_path: Path) -> None:
+    embedded = create_store(load_settings({"ERRDESK_DATA_DIR": str(tmp_path / "data")}))
+    assert embedded.backend == "sqlite"
+    assert (tmp_path / "data" / "errdesk.sqlite3").is_file()
     assert create_store(load_settings({"REDIS_URL": redis_url})).backend == "redis"
 
 
@@ -221,3 +247,106 @@ def test_forgetting_reaches_marks_made_in_memory_during_an_outage() -> None:
         clock.now += 6
         assert store.first_time("during", 60)
         assert not store.degraded
+
+
+# --- the embedded store: one file, several processes ---------------------------------------
+
+
+def _race_in_a_process(path: str, key: str, barrier: object, results: object) -> None:
+    store = SqliteStore(Path(path))
+    barrier.wait()  # type: ignore[attr-defined]
+    results.put(store.first_time(key, 60))  # type: ignore[attr-defined]
+
+
+def test_first_time_is_true_for_exactly_one_of_several_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "errdesk.sqlite3")
+    SqliteStore(Path(path))  # the schema, created once
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(6), context.Queue()
+    workers = [
+        context.Process(target=_race_in_a_process, args=(path, "event:Ev1", barrier, results))
+        for _ in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=30) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=10)
+    assert outcomes.count(True) == 1, outcomes
+
+
+def test_two_processes_on_one_file_share_marks_and_votes(tmp_path: Path) -> None:
+    first, second = SqliteStore.in_folder(tmp_path), SqliteStore.in_folder(tmp_path)
+    assert first.first_time("event:Ev2", 60)
+    assert not second.first_time("event:Ev2", 60)
+    first.record_vote("C1:1.2", "U1", "helpful")
+    assert second.record_vote("C1:1.2", "U2", "not_it") == {"helpful": 1, "not_it": 1}
+
+
+def test_sqlite_marks_and_votes_expire(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SqliteStore(tmp_path / "s.sqlite3", clock=clock)
+    assert store.first_time("event", 60)
+    clock.now += 59
+    assert not store.first_time("event", 60)
+    clock.now += 2
+    assert store.first_time("event", 60)
+    store.record_vote("message", "U1", "helpful")
+    clock.now += VOTE_TTL + 1
+    assert store.record_vote("message", "U2", "not_it") == {"helpful": 0, "not_it": 1}
+
+
+def test_the_schema_is_created_once_and_its_migrations_recorded(tmp_path: Path) -> None:
+    SqliteStore.in_folder(tmp_path)
+    SqliteStore.in_folder(tmp_path)  # a second start migrates nothing twice
+    with sqlite3.connect(tmp_path / "errdesk.sqlite3") as db:
+        versions = [row[0] for row in db.execute("SELECT version FROM schema_migrations")]
+    assert versions == [version for version, _ in MIGRATIONS]
+
+
+# --- the reply journal ---------------------------------------------------------------------
+
+
+def payload(reply_id: str) -> str:
+    return f'{{"reply_id": "{reply_id}", "channel": "C1"}}'
+
+
+def test_replies_handed_back_are_claimed_by_exactly_one_other(durable: StateStore) -> None:
+    leaving, first, second = (unique("owner") for _ in range(3))
+    ids = [unique("reply") for _ in range(5)]
+    for reply_id in ids:
+        durable.hold_reply(leaving, reply_id, payload(reply_id))
+    durable.drop_reply(leaving, ids[0])  # posted: no longer held
+    assert durable.hand_back_replies(leaving) == 4
+    claimed = durable.claim_replies(first, 50) + durable.claim_replies(second, 50)
+    mine = [text for text in claimed if any(reply_id in text for reply_id in ids)]
+    assert sorted(mine) == sorted(payload(reply_id) for reply_id in ids[1:])
+
+
+def test_replies_of_a_live_owner_are_not_claimed(durable: StateStore) -> None:
+    alive, other = unique("owner"), unique("owner")
+    reply_id = unique("reply")
+    durable.keep_alive(alive, 30)
+    durable.hold_reply(alive, reply_id, payload(reply_id))
+    assert not [text for text in durable.claim_replies(other, 50) if reply_id in text]
+
+
+def test_replies_of_an_owner_whose_lease_ran_out_are_claimed(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SqliteStore(tmp_path / "s.sqlite3", clock=clock)
+    store.hold_reply("died", "Ev1", payload("Ev1"))
+    assert store.claim_replies("alive", 50) == []
+    clock.now += 31
+    assert store.claim_replies("alive", 50) == [payload("Ev1")]
+    assert store.claim_replies("third", 50) == []
+
+
+def test_redis_replies_of_an_owner_whose_lease_ran_out_are_claimed(
+    redis_store: RedisStore, redis_url: str
+) -> None:
+    died, alive = unique("owner"), unique("owner")
+    reply_id = unique("reply")
+    redis_store.hold_reply(died, reply_id, payload(reply_id))
+    redis.Redis.from_url(redis_url).delete(f"{KEY_PREFIX}replies:lease:{died}")
+    claimed = redis_store.claim_replies(alive, 50)
+    assert payload(reply_id) in claimed

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.engine.answer import USAGE_WORDS, VERDICT_LINES, Answer, Engine, Question
+from bot.engine.decide import Conversation
 from bot.engine.knowledge import (
     Entry,
     KnowledgeBase,
@@ -39,6 +40,7 @@ __all__ = [
     "USAGE_WORDS",
     "VERDICT_LINES",
     "Answer",
+    "Conversation",
     "Engine",
     "Entry",
     "Finding",

@@ -15,8 +15,9 @@ from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
 from bot.engine.model import DecisionModel, FeatureReader, load_model
 from bot.engine.recognize import Cues, Finding, Recognizer
 from bot.engine.recognize.cues import read_cues
+from bot.engine.secrets import exposed_secrets
 from bot.engine.source import Source, read_message
-from bot.engine.triage import FailureContext, exposed_secrets, triage
+from bot.engine.triage import FailureContext, triage
 from bot.engine.vocabulary import Vocabulary, load_vocabulary
 
 # How many other readings an answer offers at most.

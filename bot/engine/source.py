@@ -1,8 +1,10 @@
 """The text as the engine reads it, and the way back to the text as it was given.
 
 Before recognition a message is bounded, Slack's markup is undone, unicode look-alikes are
-folded and long logs are cut to the lines that matter. Findings are located in that text; the
-JSON answer promises spans in the input, so every edit records where its pieces came from.
+folded, credentials are masked and long logs are cut to the lines that matter. Findings are
+located in that text; the JSON answer promises spans in the input, so every edit records where
+its pieces came from. Masking is last and one for one, so no stage after this one, and nothing
+that quotes the text read, can repeat a password or a token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bot.engine.secrets import mask
 
 # Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
 MAX_SCAN_CHARS = 4_194_304
@@ -46,7 +50,8 @@ class Source:
 
 
 def read(text: str) -> Source:
-    """Bound the size, undo Slack's markup and fold unicode look-alikes (fullwidth digits...)."""
+    """Bound the size, undo Slack's markup, fold unicode look-alikes (fullwidth digits...) and
+    mask credentials in place."""
     source = Source(text)
     if len(text) > MAX_SCAN_CHARS:
         tail = len(text) - (MAX_SCAN_CHARS - HEAD_CHARS)
@@ -64,7 +69,7 @@ def read(text: str) -> Source:
             source = _substitute(
                 source, _NON_ASCII_RUN, lambda m: unicodedata.normalize("NFKC", m.group(0))
             )
-    return Source(source.text.translate(_CONTROL_TO_SPACE), source.edits)
+    return Source(mask(source.text.translate(_CONTROL_TO_SPACE)), source.edits)
 
 
 def _substitute(

@@ -155,9 +155,6 @@ _ACTIVE = re.compile(
 _TLS = re.compile(
     r"\bAUTH (?:TLS|SSL)\b|\bPROT P\b|\b234 |\bFTPS\b|\bFTPES\b|\bTLS\b|\bSSL\b|\bimplicit\b", re.I
 )
-_CLEAR_PASS = re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s*'\"`]{3,})", re.M)
-_URL_CREDENTIALS = re.compile(r"\b(?:s?ftps?|https?)://[^\s/:@]+:(?P<secret>[^\s/@*]{2,})@", re.I)
-_TOKEN = re.compile(r"\b(?:xox[abposr]|xapp)-[0-9A-Za-z-]{8,}")
 # How a line of a log, a trace or code begins, as opposed to a sentence: a label ("Command:",
 # "WARNING:pyftpsync:"), a prompt or arrow ("> ", "ftp>", "<=="), a timestamp, an address or a
 # reply code, a bracket ("[12:01:03]", "(000412)"), JSON, or indented code.
@@ -454,25 +451,3 @@ def _tls_seen(text: str) -> tuple[bool, bool]:
     if first is None:
         return False, False
     return True, on_log_line(text, first) or any(on_log_line(text, o) for o in mentions)
-
-
-def exposed_secrets(text: str) -> tuple[str, ...]:
-    """Kinds of secret visible in clear text; the secrets themselves are never kept."""
-    if "PASS" not in text and "://" not in text and "xox" not in text and "xapp-" not in text:
-        return ()
-    kinds = []
-    if any(not _masked(m["secret"]) for m in _CLEAR_PASS.finditer(text)):
-        kinds.append("a clear-text password (PASS command)")
-    if any(not _masked(m["secret"]) for m in _URL_CREDENTIALS.finditer(text)):
-        kinds.append("a password inside a URL (user:password@host)")
-    if _TOKEN.search(text):
-        kinds.append("a Slack token")
-    return tuple(kinds)
-
-
-def _masked(secret: str) -> bool:
-    return set(secret.lower()) <= set("*x#•.") or secret.lower() in {
-        "<password>",
-        "password",
-        "xxx",
-    }

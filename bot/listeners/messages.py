@@ -2,43 +2,120 @@
 
 The text is the message's own words plus its shared text files; the engine decides what the
 text means. The keys name the marks kept in the shared state so that one reply is posted per
-event, per message and per (thread, error code), whichever replica Slack reaches.
+event, per message and per (thread, error code), whichever replica Slack reaches. Replies go
+out through the outbound queue (`services.outbox`), named by the event they answer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web import WebClient
 
-from bot.engine import Entry, Question
-from bot.listeners.files import shared_text
+from bot import metrics
+from bot.engine import Conversation, Entry, Question
+from bot.engine.secrets import KIND_LABELS
+from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
 from bot.listeners.services import Services
+from bot.listeners.slack_calls import call
+from bot.outbox import Reply
 from bot.render.blocks import (
     Explained,
     Message,
     render_answer,
     render_family,
     render_nothing_found,
+    render_secret_warning,
     render_usage,
+    with_notes,
 )
 from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
 
+@dataclass(frozen=True)
+class MessageText:
+    """The text read from a message, and what was left out of it (said in the reply)."""
+
+    text: str
+    notes: tuple[str, ...] = ()
+
+
 def message_text(
     client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
-) -> str:
+) -> MessageText:
     """The words of `message` without mentions of the bot, then its text files' contents."""
-    words = str(message.get("text") or "")
+    words = str(message.get("text") or "")[:MAX_MESSAGE_CHARS]
     if bot_user_id:
         words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
     parts = [words.strip()]
+    notes: list[str] = []
     files = message.get("files")
     if isinstance(files, list) and files:
-        parts += shared_text(client, files, services.settings.slack_api_url)
-    return "\n".join(part for part in parts if part)
+        budget = MAX_MESSAGE_CHARS - len(parts[0])
+        shared = shared_text(client, files, services.settings.slack_api_url, budget)
+        parts += shared.texts
+        notes += shared.notes
+    return MessageText("\n".join(part for part in parts if part), tuple(notes))
+
+
+def reply_in_thread(
+    services: Services,
+    body: Mapping[str, Any],
+    channel: str,
+    thread_ts: str,
+    message: Message,
+    *,
+    notes: tuple[str, ...] = (),
+    release: tuple[str | None, ...] = (),
+    suffix: str = "",
+) -> None:
+    """Queue `message` for the thread, named by the event it answers; `release` are the marks
+    to forget if it can never be posted."""
+    reply_id = (event_key(body) or f"message:{channel}:{thread_ts}") + suffix
+    reply = Reply.of(reply_id, channel, with_notes(message, notes), thread_ts, release=release)
+    services.outbox.send(reply)
+
+
+def warn_privately(
+    services: Services, client: WebClient, event: Mapping[str, Any], secrets: tuple[str, ...]
+) -> None:
+    """Tell the poster, and only them, that their message shows a credential: once a message.
+
+    errdesk repeats the credential nowhere (it is masked when read); this is the nudge to
+    delete the message and change what it exposed.
+    """
+    channel, ts, user = event.get("channel"), event.get("ts"), event.get("user")
+    if not secrets or not channel or not ts or not user:
+        return
+    if not services.store.first_time(f"warned:{channel}:{ts}", SEEN_EVENT_TTL):
+        return
+    for kind in secrets:
+        metrics.SECRETS.labels(kind=KIND_LABELS.get(kind, "other")).inc()
+    warning = render_secret_warning(secrets)
+    call(
+        "chat.postEphemeral",
+        client.chat_postEphemeral,
+        channel=str(channel),
+        user=str(user),
+        thread_ts=str(event.get("thread_ts") or ts),
+        text=warning.text,
+        blocks=warning.blocks,
+    )
+
+
+def conversation_of(message: Mapping[str, Any]) -> Conversation:
+    """Where a message sits: in a thread or not, and whether its author started the thread
+    (Slack names the starter of a reply's thread in `parent_user_id`)."""
+    thread_ts, ts = message.get("thread_ts"), message.get("ts")
+    if not thread_ts or thread_ts == ts:
+        return Conversation()
+    starter = message.get("parent_user_id")
+    return Conversation(
+        in_thread=True, from_thread_starter=starter is None or starter == message.get("user")
+    )
 
 
 def mentions(message: Mapping[str, Any], user_id: str | None) -> bool:
@@ -61,11 +138,13 @@ def render_question(
     *,
     asked: str | None = None,
     explained: Explained | None = None,
+    warn: bool = True,
 ) -> Message:
     """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
     `asked` is the /errcode query: echoed back, and the answer gets the Share button;
-    `explained` is the Slack message `text` came from, for "More steps" to read again.
+    `explained` is the Slack message `text` came from, for "More steps" to read again. `warn`
+    is False for a public reply: the poster of a secret is warned privately instead.
     """
     answer = question.answer
     if question.kind == "usage":
@@ -73,8 +152,10 @@ def render_question(
     if question.kind == "family":
         return render_family(text, question.entries)
     if question.kind == "answer" and answer is not None:
-        return render_answer(answer, asked=asked, shareable=asked is not None, explained=explained)
-    return render_nothing_found(asked, answer.secrets if answer is not None else ())
+        return render_answer(
+            answer, asked=asked, shareable=asked is not None, explained=explained, warn=warn
+        )
+    return render_nothing_found(asked, answer.secrets if answer is not None else (), warn=warn)
 
 
 def question_outcome(question: Question) -> str:
@@ -109,11 +190,3 @@ def reply_key(channel: str, ts: str) -> str:
 
 def explanation_key(channel: str, thread_ts: str, entry: Entry) -> str:
     return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
-
-
-def release(store: StateStore, *keys: str | None) -> None:
-    """Forget marks taken for a reply that was not posted, so a retry or the next message
-    can still be answered: a failed post must not silence a thread for days."""
-    for key in keys:
-        if key is not None:
-            store.forget(key)

@@ -1,4 +1,5 @@
-"""What every listener needs: the engine, the shared state, the settings, and request timing.
+"""What every listener needs: the engine, the store, the outbound queue, the settings, and
+request timing.
 
 Listeners reach these through Bolt's `context` (set by a middleware in `register`), so each
 callback stays a plain function of Bolt's keyword arguments and tests can call it directly.
@@ -15,6 +16,7 @@ from typing import Any
 from bot import metrics
 from bot.config import Settings
 from bot.engine import Answer, Engine
+from bot.outbox import Outbox
 from bot.state import StateStore
 
 log = logging.getLogger("errdesk.listeners")
@@ -26,6 +28,7 @@ class Services:
     settings: Settings
     engine: Engine
     store: StateStore
+    outbox: Outbox
 
 
 def services_of(context: Mapping[str, Any]) -> Services:

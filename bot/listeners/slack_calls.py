@@ -5,12 +5,12 @@ inside the client by slack_sdk's retry handlers: the bot's WebClient (built in `
 the WebhookClient that answers through a response_url both get `retry_handlers()`. What reaches
 here is final: an API error such as channel_not_found or not_in_channel, or a failure that
 outlasted the retries. Each is logged by method and error code (never with the message) and
-counted, and the listener carries on.
+counted, and the listener carries on. Replies in channels are not posted here but through the
+outbound queue (`bot.outbox`), which paces, retries and never posts one twice.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from http.client import HTTPException
 from typing import Any
@@ -27,8 +27,6 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
 from bot.render.blocks import Message
-
-log = logging.getLogger("errdesk.slack")
 
 # Slack answers 429 with Retry-After (usually a second or two for chat.postMessage).
 RATE_LIMIT_RETRIES = 3
@@ -54,25 +52,10 @@ def call(
         return function(**arguments)
     except SlackApiError as error:
         code = str(error.response.get("error") or "unknown") if error.response else "unknown"
-        _failed(method, code)
+        metrics.slack_call_failed(method, code)
     except (SlackClientError, OSError, HTTPException) as error:
-        _failed(method, type(error).__name__)
+        metrics.slack_call_failed(method, type(error).__name__)
     return None
-
-
-def post(client: WebClient, channel: str, message: Message, thread_ts: str | None = None) -> bool:
-    """Post `message` to `channel` (in the thread when given); whether Slack accepted it."""
-    response = call(
-        "chat.postMessage",
-        client.chat_postMessage,
-        channel=channel,
-        thread_ts=thread_ts,
-        text=message.text,
-        blocks=message.blocks,
-        unfurl_links=False,
-        unfurl_media=False,
-    )
-    return response is not None
 
 
 def replace_clicked(client: WebClient, body: Mapping[str, Any], message: Message) -> bool:
@@ -106,7 +89,7 @@ def respond_with(response_url: object, message: Message | None, **options: Any) 
     lose the answer; this client retries those too. Failures are counted like Web API failures.
     """
     if not isinstance(response_url, str) or not response_url:
-        _failed("response_url", "missing")
+        metrics.slack_call_failed("response_url", "missing")
         return False
     content: dict[str, Any] = {}
     if message is not None:
@@ -117,14 +100,9 @@ def respond_with(response_url: object, message: Message | None, **options: Any) 
     try:
         response = webhook.send(**content, **options)
     except (SlackClientError, OSError, HTTPException) as error:
-        _failed("response_url", type(error).__name__)
+        metrics.slack_call_failed("response_url", type(error).__name__)
         return False
     if response.status_code != 200:
-        _failed("response_url", f"http_{response.status_code}")
+        metrics.slack_call_failed("response_url", f"http_{response.status_code}")
         return False
     return True
-
-
-def _failed(method: str, error: str) -> None:
-    log.warning("Slack %s failed: %s", method, error)
-    metrics.SLACK_API_ERRORS.labels(method=method, error=error).inc()

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from bot.engine import Answer, Entry
+from bot.engine.secrets import mask
 from bot.render.shape import Outline, outline
 from bot.render.text import (
     NOTHING_FOUND,
@@ -94,6 +95,7 @@ def render_answer(
     shared_by: str | None = None,
     explained: Explained | None = None,
     full: bool = False,
+    warn: bool = True,
 ) -> Message:
     """The reply for an answer that found something: short unless `full`.
 
@@ -103,10 +105,12 @@ def render_answer(
     "More steps" button that expands it in place; with no way to read the question again
     (neither `asked` nor `explained`), nothing is held back. A query that holds a secret is
     neither echoed nor put in a button: sharing and expanding answer the code alone.
+    `warn=False` leaves the secret warning out of a public reply: the poster is warned
+    privately (`render_secret_warning`) rather than pointing everyone at the secret.
     """
     entry = answer.decisive
     if entry is None:
-        return render_nothing_found(asked, answer.secrets)
+        return render_nothing_found(asked, answer.secrets, warn=warn)
     expansion = None
     if not full and (asked is not None or explained is not None):
         expansion = Expansion(
@@ -114,7 +118,7 @@ def render_answer(
         )
     shape = outline(answer, full=full or expansion is None)
     blocks: list[dict[str, Any]] = [_header(heading(entry))]
-    if answer.secrets:
+    if answer.secrets and warn:
         blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
     origin = _origin(answer, shape, asked, shared_by)
     if origin:
@@ -131,26 +135,46 @@ def render_answer(
     share_query = _safe_query(answer, asked) if shareable else None
     more = more_value(expansion, entry) if expansion is not None and shape.hidden_steps else None
     blocks.append(_feedback(entry, share_query, more, shape.hidden_steps))
-    return Message(_fallback(answer), _fit(blocks))
+    return Message(_fallback(answer, warn), _fit(blocks))
 
 
-def render_nothing_found(asked: str | None = None, secrets: tuple[str, ...] = ()) -> Message:
+def render_nothing_found(
+    asked: str | None = None, secrets: tuple[str, ...] = (), *, warn: bool = True
+) -> Message:
     """Never silence: say nothing was recognised, and how to ask in a way that works.
 
     `asked` (the /errcode query) is echoed unless `secrets` says it exposes one; then the
-    reply warns about the secret instead.
+    reply warns about the secret instead (unless `warn` is False: a public reply).
     """
     lines = [escape(NOTHING_FOUND)]
     if asked and secrets:
         lines.insert(0, f"Nothing matched your question ({MASKED}).")
     elif asked:
-        lines.insert(0, f"Nothing matched {_code(asked)}.")
-    if secrets:
+        lines.insert(0, f"Nothing matched {_code(mask(asked))}.")
+    if secrets and warn:
         lines.insert(0, ":warning: *" + escape(secret_warning(secrets)) + "*")
     examples = ", ".join(f"`{example}`" for example, _ in USAGE_EXAMPLES)
     lines.append(f"Try {examples}, or mention me in a thread to explain its first message.")
     text = "\n".join(lines)
     return Message(_clip(text, MAX_FALLBACK), [_section(text)])
+
+
+def render_secret_warning(kinds: Sequence[str]) -> Message:
+    """The private warning to whoever pasted a credential (errdesk masked it everywhere)."""
+    text = ":warning: *" + escape(secret_warning(tuple(kinds))) + "*"
+    text += "\nOnly you can see this. errdesk did not repeat it anywhere."
+    return Message(_clip(escape(secret_warning(tuple(kinds))), MAX_FALLBACK), [_section(text)])
+
+
+def with_notes(message: Message, notes: Sequence[str]) -> Message:
+    """`message` with a line saying what was left out of what was read (files skipped or cut),
+    above its buttons."""
+    if not notes:
+        return message
+    note = _context(escape(" · ".join(mask(note) for note in notes)))
+    blocks = list(message.blocks)
+    at = len(blocks) - 1 if blocks and blocks[-1].get("type") == "actions" else len(blocks)
+    return Message(message.text, _fit([*blocks[:at], note, *blocks[at:]]))
 
 
 def render_apology() -> Message:
@@ -220,7 +244,7 @@ def more_value(expansion: Expansion, entry: Entry) -> str:
         thread_ts, ts = expansion.explained
         return json.dumps({"thread_ts": thread_ts, "ts": ts})
     key = f"{entry.protocol} {entry.code}"
-    data = {"q": expansion.query or key}
+    data = {"q": mask(expansion.query) if expansion.query else key}
     if expansion.shared_by and _USER_ID.match(expansion.shared_by):
         data["by"] = expansion.shared_by
     value = json.dumps(data, ensure_ascii=False)
@@ -261,7 +285,7 @@ def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
 
 def share_value(query: str, entry: Entry) -> str:
     """The Share button's value: the query to answer again, or the entry's key if it is too long."""
-    value = json.dumps({"q": query}, ensure_ascii=False)
+    value = json.dumps({"q": mask(query)}, ensure_ascii=False)
     if len(value) <= MAX_BUTTON_VALUE:
         return value
     return json.dumps({"q": f"{entry.protocol} {entry.code}"})
@@ -284,7 +308,7 @@ def _origin(answer: Answer, shape: Outline, asked: str | None, shared_by: str | 
     if asked is not None and answer.secrets:
         parts.append(f"asked with `/errcode` ({MASKED})")
     elif asked is not None:
-        parts.append(f"asked {_code('/errcode ' + asked)}")
+        parts.append(f"asked {_code('/errcode ' + mask(asked))}")
     elif not answer.secrets:
         quote = _decisive_line(answer)
         if quote:
@@ -369,13 +393,13 @@ def _feedback(
     return {"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": elements}
 
 
-def _fallback(answer: Answer) -> str:
+def _fallback(answer: Answer, warn: bool) -> str:
     entry = answer.decisive
     if entry is None:
         return escape(NOTHING_FOUND)
     title = heading(entry)
     text = f"{title}{'' if title.endswith(('.', '!', '?')) else '.'} {answer.verdict_line}"
-    if answer.secrets:
+    if answer.secrets and warn:
         text = f"{secret_warning(answer.secrets)} {text}"
     return _clip(escape(text), MAX_FALLBACK)
 

@@ -66,7 +66,7 @@ def heading(entry: Entry) -> str:
 def secret_warning(kinds: tuple[str, ...]) -> str:
     return (
         f"Careful: this text shows {' and '.join(kinds)}. Delete the message, paste it again "
-        "with the secret masked, and change that password."
+        "with the secret masked, and change that password or key."
     )
 
 

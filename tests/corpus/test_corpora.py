@@ -1,5 +1,7 @@
-"""Recognition scored on labelled corpora: the shared corpus of real messages, and the
-project's own held-out sets of messages written for this purpose (tests/corpus/holdout*.jsonl)."""
+"""The shipped model scored on the project's own held-out sets (tests/corpus/holdout*.jsonl):
+messages written for this purpose that the shipped model never saw (it is trained on the shared
+corpora only). They test mechanisms; the honest figure on real text is the cross-validation in
+test_cross_validation.py."""
 
 from __future__ import annotations
 
@@ -8,24 +10,20 @@ from pathlib import Path
 import pytest
 
 from bot.evaluation import Report, evaluate, load_cases
-from tests.support import DEV_CORPUS, REPORTS, engine
+from tests.support import REPORTS, engine
 
 MIN_DECISIVE_ACCURACY = 0.90
-MIN_REPLY_RECALL = 0.95
 MAX_FALSE_REPLY_RATE = 0.05
+# The reply model is precision-first (its threshold holds false replies near 4% on real text),
+# so it answers unasked about two reports in three; mentions and /errcode answer every one.
+MIN_REPLY_RECALL = 0.60
 
 HOLDOUTS = sorted(Path(__file__).parent.glob("holdout*.jsonl"))
 
 
-@pytest.fixture(
-    scope="module",
-    params=[DEV_CORPUS, *HOLDOUTS],
-    ids=["shared-dev", *(path.stem for path in HOLDOUTS)],
-)
+@pytest.fixture(scope="module", params=HOLDOUTS, ids=[path.stem for path in HOLDOUTS])
 def report(request: pytest.FixtureRequest) -> Report:
     corpus: Path = request.param
-    if not corpus.is_file():
-        pytest.skip(f"the corpus is not here ({corpus}); the shared one lives beside the checkout")
     result = evaluate(engine(), load_cases(corpus))
     REPORTS[corpus.name] = result
     return result

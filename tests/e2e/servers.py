@@ -125,11 +125,13 @@ class ServerProcess:
             if not name.startswith(("SLACK_", "ERRDESK_", "PROMETHEUS_"))
             and name not in ("REDIS_URL", "PORT", "WEB_CONCURRENCY")
         }
+        # A store of its own, beside its log, unless the test shares one between processes.
+        data = {"ERRDESK_DATA_DIR": str(log_path.with_suffix(".data"))}
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             cwd=REPO,
-            env={**clean, **env},
+            env={**clean, **data, **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

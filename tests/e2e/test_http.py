@@ -189,7 +189,10 @@ def test_a_secret_is_called_out_and_never_logged(
     event = message_event("Command: PASS s3cr3t-pw\nResponse: 530 Login incorrect.")
     slack.event(event_body(event))
     (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
-    assert "Delete the message" in post.text
+    (warning,) = [
+        c for c in fake.calls_to("chat.postEphemeral") if c.body.get("thread_ts") == event["ts"]
+    ]
+    assert "Delete the message" in warning.body["text"]
     assert "s3cr3t-pw" not in post.text
     assert "s3cr3t-pw" not in server.log
     assert "Login incorrect" not in server.log
@@ -353,12 +356,13 @@ def test_a_server_error_is_retried(fake: FakeSlack, slack: SlackSender) -> None:
 def test_a_reply_slack_refused_is_posted_when_slack_retries_the_event(
     fake: FakeSlack, slack: SlackSender, server: ServerProcess
 ) -> None:
-    errors = Handled(server, "message", "error")
+    refused = 'errdesk_outbox_replies_total{outcome="refused"}'
+    before = server.metric(refused)
     fake.fail("chat.postMessage", error="channel_not_found")
     event = message_event(ERROR)
     body = event_body(event)
     assert slack.event(body).status == 200
-    errors.reaches(fake, 1)
+    fake.wait_for(lambda: server.metric(refused) == before + 1)
     assert slack.event(body, retry_num=1).status == 200
     (post,) = fake.wait_for(lambda: fake.thread_posts(event["ts"]))
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.engine.knowledge import SITUATIONS
-from bot.engine.triage import MESSAGE_SITUATIONS, exposed_secrets, triage
+from bot.engine.secrets import exposed_secrets
+from bot.engine.triage import MESSAGE_SITUATIONS, triage
 from bot.engine.vocabulary import load_vocabulary
 from tests.support import engine
 

@@ -79,11 +79,12 @@ def _full_answer(
         message = _explained_message(client, channel, expansion.explained)
         if message is None:
             return None
-        text = message_text(client, services, message, bot_user_id)
-        question = services.engine.ask(text)
+        read = message_text(client, services, message, bot_user_id)
+        question = services.engine.ask(read.text)
         if question.answer is None or question.kind != "answer":
             return None
-        return render_answer(question.answer, explained=expansion.explained, full=True)
+        # A thread reply is public: the poster of a secret was warned privately already.
+        return render_answer(question.answer, explained=expansion.explained, full=True, warn=False)
     query = expansion.query or ""
     question = services.engine.ask(query)
     if question.answer is None or question.kind != "answer":

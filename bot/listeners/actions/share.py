@@ -8,7 +8,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.listeners.services import Services, observed, services_of
-from bot.listeners.slack_calls import post, respond_with
+from bot.listeners.slack_calls import respond_with
+from bot.outbox import Reply
 from bot.render.blocks import Message, read_share_value, render_answer
 
 NOT_POSTED = Message(
@@ -16,6 +17,9 @@ NOT_POSTED = Message(
     [],
 )
 EXPIRED = Message("That answer can no longer be shared; ask /errcode again.", [])
+# How long the click waits for its post (queued behind others in the channel, or retried) before
+# leaving the private answer in place; the post still goes out.
+SHARE_WAIT_SECONDS = 5.0
 
 
 def handle_share(
@@ -28,15 +32,12 @@ def handle_share(
     """Answer the same query again, publicly, credited to whoever shared it."""
     ack()
     services = services_of(context)
-    observed("action", lambda: share(services, body, action, client))
+    observed("action", lambda: share(services, body, action))
 
 
-def share(
-    services: Services,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-) -> str:
+def share(services: Services, body: dict[str, Any], action: dict[str, Any]) -> str:
+    """Post the answer through the outbound queue and wait a little for it: the private answer
+    is removed once the public one is posted, and stays when Slack refused it."""
     query = read_share_value(str(action.get("value") or ""))
     response_url = body.get("response_url")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
@@ -48,9 +49,14 @@ def share(
     if answer is None or answer.decisive is None or not channel:
         respond_with(response_url, EXPIRED, response_type="ephemeral", replace_original=False)
         return "not_found"
-    message = render_answer(answer, asked=query, shared_by=user)
-    if not post(client, str(channel), message):
+    message = render_answer(answer, asked=query, shared_by=user, warn=False)
+    click = str(body.get("trigger_id") or (action.get("action_ts") or ""))
+    reply = Reply.of(f"share:{channel}:{user}:{click}", str(channel), message)
+    posted = services.outbox.send(reply).wait(SHARE_WAIT_SECONDS)
+    if posted is False:
         respond_with(response_url, NOT_POSTED, response_type="ephemeral", replace_original=False)
         return "error"
+    if posted is None:
+        return "queued"
     respond_with(response_url, None, delete_original=True)
     return "shared"

@@ -10,7 +10,7 @@ from slack_sdk.web import WebClient
 from bot.engine import Question
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
-from bot.listeners.slack_calls import call, post
+from bot.listeners.slack_calls import call
 from bot.render.blocks import Explained, render_apology
 
 
@@ -22,7 +22,7 @@ def handle_app_mention(
     observed(
         "mention",
         lambda: reply_to_mention(services, client, event, body, context.bot_user_id),
-        apologize=lambda: _apologize(client, event),
+        apologize=lambda: _apologize(services, event, body),
     )
 
 
@@ -43,19 +43,23 @@ def reply_to_mention(
     if not messages.first_reply(store, channel, ts):
         return "duplicate"
 
-    text = messages.message_text(client, services, event, bot_user_id)
-    asked, question, source_ts = _read_mention(services, client, event, text, bot_user_id)
+    read = messages.message_text(client, services, event, bot_user_id)
+    asked, question, source_ts = _read_mention(services, client, event, read, bot_user_id)
     if question.kind == "nothing":
         count_unrecognized("mention")
-    explained = Explained(thread_ts, source_ts)
-    reply = messages.render_question(question, asked, explained=explained)
-    if not post(client, channel, reply, thread_ts):
-        messages.release(store, messages.event_key(body), messages.reply_key(channel, ts))
-        return "error"
     answer = question.answer
+    if answer is not None:
+        messages.warn_privately(services, client, event, answer.secrets)
+    release = [messages.event_key(body), messages.reply_key(channel, ts)]
     if question.kind == "answer" and answer is not None and answer.decisive is not None:
         messages.first_explanation(store, channel, thread_ts, answer.decisive)
+        release.append(messages.explanation_key(channel, thread_ts, answer.decisive))
         count_reply(answer)
+    explained = Explained(thread_ts, source_ts)
+    reply = messages.render_question(question, asked.text, explained=explained, warn=False)
+    messages.reply_in_thread(
+        services, body, channel, thread_ts, reply, notes=asked.notes, release=tuple(release)
+    )
     return messages.question_outcome(question)
 
 
@@ -63,9 +67,9 @@ def _read_mention(
     services: Services,
     client: WebClient,
     event: dict[str, Any],
-    text: str,
+    read: messages.MessageText,
     bot_user_id: str | None,
-) -> tuple[str, Question, str]:
+) -> tuple[messages.MessageText, Question, str]:
     """What the mention asks, the text that asked it, and the ts of the message it is in.
 
     Strictly first (an error in the mention itself, a family, or "help"); in a thread, a
@@ -76,23 +80,25 @@ def _read_mention(
     engine = services.engine
     ts, thread_ts = str(event["ts"]), event.get("thread_ts")
     if not thread_ts or thread_ts == ts:
-        return text, engine.ask(text), ts  # strictly, then loosely: what ask(text) does
-    question = engine.ask(text, loose=False)
+        return read, engine.ask(read.text), ts  # strictly, then loosely: what ask(text) does
+    question = engine.ask(read.text, loose=False)
     if question.kind in ("answer", "family"):
-        return text, question, ts
+        return read, question, ts
     parent = _first_message(client, str(event["channel"]), str(thread_ts))
     if parent is not None:
-        parent_text = messages.message_text(client, services, parent, bot_user_id)
-        first = engine.ask(parent_text, loose=False)
+        parent_read = messages.message_text(client, services, parent, bot_user_id)
+        first = engine.ask(parent_read.text, loose=False)
         if first.kind in ("answer", "family"):
-            return parent_text, first, str(thread_ts)
-    return text, engine.ask(text), ts
+            return parent_read, first, str(thread_ts)
+    return read, engine.ask(read.text), ts
 
 
-def _apologize(client: WebClient, event: dict[str, Any]) -> None:
+def _apologize(services: Services, event: dict[str, Any], body: dict[str, Any]) -> None:
     channel, ts = event.get("channel"), event.get("thread_ts") or event.get("ts")
     if channel and ts:
-        post(client, str(channel), render_apology(), str(ts))
+        messages.reply_in_thread(
+            services, body, str(channel), str(ts), render_apology(), suffix=":apology"
+        )
 
 
 def _first_message(client: WebClient, channel: str, thread_ts: str) -> dict[str, Any] | None:

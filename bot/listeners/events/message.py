@@ -15,7 +15,6 @@ from slack_sdk.web import WebClient
 
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, observed, services_of
-from bot.listeners.slack_calls import post
 from bot.render.blocks import Explained, render_answer
 
 ANSWERED_SUBTYPES = (None, "file_share")
@@ -49,8 +48,9 @@ def auto_reply(
     if not messages.first_delivery(store, body):
         return "duplicate"
 
-    text = messages.message_text(client, services, event, bot_user_id)
-    answer = services.engine.explain(text)
+    read = messages.message_text(client, services, event, bot_user_id)
+    answer = services.engine.explain(read.text, messages.conversation_of(event))
+    messages.warn_privately(services, client, event, answer.secrets)
     if not answer.reply or answer.decisive is None:
         return "no_error"
     ts = str(event["ts"])
@@ -59,14 +59,14 @@ def auto_reply(
         return "already_explained"
     if not messages.first_reply(store, channel, ts):
         return "duplicate"
-    reply = render_answer(answer, explained=Explained(thread_ts, ts))
-    if not post(client, channel, reply, thread_ts):
-        messages.release(
-            store,
-            messages.event_key(body),
-            messages.reply_key(channel, ts),
-            messages.explanation_key(channel, thread_ts, answer.decisive),
-        )
-        return "error"
+    release = (
+        messages.event_key(body),
+        messages.reply_key(channel, ts),
+        messages.explanation_key(channel, thread_ts, answer.decisive),
+    )
+    reply = render_answer(answer, explained=Explained(thread_ts, ts), warn=False)
+    messages.reply_in_thread(
+        services, body, channel, thread_ts, reply, notes=read.notes, release=release
+    )
     count_reply(answer)
     return "replied"

@@ -95,10 +95,14 @@ def test_mentions_from_bots_are_ignored(bot: Bot) -> None:
     assert bot.fake.posts() == []
 
 
-def test_a_secret_in_the_mention_is_called_out(bot: Bot) -> None:
-    mention(bot, mention_event("Command: PASS hunter22\nResponse: 530 Login incorrect."))
+def test_a_secret_in_the_mention_is_called_out_privately_and_never_repeated(bot: Bot) -> None:
+    event = mention_event("Command: PASS hunter22\nResponse: 530 Login incorrect.")
+    mention(bot, event)
     (post,) = bot.fake.posts()
-    assert "Delete the message" in post.text
+    (warning,) = bot.fake.calls_to("chat.postEphemeral")
+    assert warning.body["user"] == event["user"]
+    assert "Delete the message" in warning.body["text"]
+    assert "Delete the message" not in post.text, "the public reply points at the secret"
     assert "hunter22" not in post.text
 
 
@@ -160,11 +164,12 @@ def test_an_error_in_the_mention_itself_comes_before_the_thread(bot: Bot) -> Non
     assert bot.fake.calls_to("conversations.replies") == []
 
 
-def test_a_secret_in_a_mention_with_nothing_found_is_called_out(bot: Bot) -> None:
+def test_a_secret_in_a_mention_with_nothing_found_is_called_out_privately(bot: Bot) -> None:
     mention(bot, mention_event("can you check ftp://bob:hunter22@files.example.com"))
     (post,) = bot.fake.posts()
+    (warning,) = bot.fake.calls_to("chat.postEphemeral")
     assert "could not find" in post.text
-    assert "Delete the message" in post.text
+    assert "Delete the message" in warning.body["text"]
     assert "hunter22" not in post.text
 
 

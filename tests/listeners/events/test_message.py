@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import codecs
+from dataclasses import replace
 
 import pytest
 
 from bot.listeners.events.message import handle_message
 from bot.listeners.files import MAX_FILE_BYTES, is_text_file, trusted_url
-from bot.listeners.services import Services
-from tests.conftest import Bot, event_body, make_settings, message_event
+from tests.conftest import HUMAN, Bot, event_body, make_settings, message_event
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID
 
 ERROR = "Response: 425 Can't open data connection."
@@ -37,6 +37,18 @@ def test_a_reply_inside_a_thread_stays_in_that_thread(bot: Bot) -> None:
     assert post.body["thread_ts"] == "1700000200.000100"
 
 
+def test_the_thread_starter_is_answered_in_their_thread(bot: Bot) -> None:
+    event = message_event(ERROR, thread_ts="1700000200.000100", parent_user_id=HUMAN)
+    deliver(bot, event)
+    assert len(bot.fake.posts()) == 1, "the person who started the thread is still stuck"
+
+
+def test_someone_helping_in_a_thread_is_never_answered_unasked(bot: Bot) -> None:
+    event = message_event(ERROR, thread_ts="1700000200.000100", parent_user_id="U0STARTER")
+    deliver(bot, event)
+    assert bot.fake.posts() == [], "a helper quoting the error in someone else's thread"
+
+
 def test_other_channels_are_left_alone(bot: Bot) -> None:
     deliver(bot, message_event(ERROR, channel="C0RANDOM1"))
     assert bot.fake.posts() == []
@@ -44,7 +56,7 @@ def test_other_channels_are_left_alone(bot: Bot) -> None:
 
 def test_a_star_turns_auto_replies_on_everywhere(bot: Bot) -> None:
     everywhere = make_settings(bot.fake, ERRDESK_AUTOREPLY_CHANNELS="*")
-    bot.context["errdesk"] = Services(everywhere, bot.services.engine, bot.services.store)
+    bot.context["errdesk"] = replace(bot.services, settings=everywhere)
     deliver(bot, message_event(ERROR, channel="C0RANDOM1"))
     assert len(bot.fake.posts()) == 1
 
@@ -182,10 +194,8 @@ def test_text_file_detection_and_trusted_hosts() -> None:
     assert not trusted_url("http://127.0.0.1:5001/files/F1", "http://127.0.0.1:5000/api/")
 
 
-@pytest.mark.parametrize(
-    "failure", [{"error": "channel_not_found"}, {"status": 503}], ids=["slack-error", "5xx"]
-)
-def test_a_failed_post_does_not_silence_the_thread(bot: Bot, failure: dict) -> None:
+def test_a_post_slack_refuses_does_not_silence_the_thread(bot: Bot) -> None:
+    failure = {"error": "channel_not_found"}
     bot.fake.fail("chat.postMessage", **failure)
     event = message_event(ERROR)
     deliver(bot, event, event_id="EvLOST0001")
@@ -202,3 +212,16 @@ def test_a_failed_post_does_not_silence_the_thread(bot: Bot, failure: dict) -> N
     deliver(bot, later)  # the next message with the same code in that thread
     assert len(bot.fake.posts()) == 2
     assert bot.fake.posts()[1].body["blocks"][0]["text"]["text"].startswith("FTP 550")
+
+
+def test_a_post_answered_with_a_5xx_is_posted_by_a_later_attempt_and_once(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", status=503)
+    event = message_event(ERROR)
+    deliver(bot, event, event_id="EvLOST0002")
+    deliver(bot, event, event_id="EvLOST0002")  # Slack's retry: the reply is on its way already
+    (post,) = bot.fake.wait_for(bot.fake.posts)
+    bot.fake.wait_for(lambda: bot.services.outbox.pending() == 0)
+    assert post.body["thread_ts"] == event["ts"]
+    (lookup,) = bot.fake.calls_to("conversations.replies", ok_only=False)
+    assert lookup.body["include_all_metadata"], "a 5xx may have posted it: look before posting"
+    assert len(bot.fake.posts()) == 1

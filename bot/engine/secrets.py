@@ -1,0 +1,194 @@
+"""Credentials in pasted text: found, named by kind, and masked in place.
+
+The read stage masks every credential it finds (`mask`), so nothing later (recognition, the
+answer, a quote of the text, a log line) can repeat one. Masking replaces a secret's characters
+one for one with MASK: offsets into the text stay valid, and a masked secret is still
+recognisable by what surrounds it (`PASS ▒▒▒▒`, `xoxb-▒▒▒▒`), so `exposed_secrets` names what
+was exposed in the text read as well as in the text given. Secrets someone masked already
+(`PASS ****`, `password=$PASSWORD`) are not exposed. Pure Python: no Slack, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Never typed by people, so a run of it means: errdesk masked a secret here.
+MASK = "\u2592"
+
+PASS_COMMAND = "a clear-text password (PASS command)"
+URL_PASSWORD = "a password inside a URL (user:password@host)"
+COMMAND_LINE = "a password on a command line"
+SETTING = "a password or key in a setting (password=...)"
+AUTHORIZATION = "credentials in an Authorization header"
+SLACK_TOKEN = "a Slack token"
+GITHUB_TOKEN = "a GitHub token"
+AWS_KEY = "an AWS access key"
+PRIVATE_KEY = "a private key"
+
+_VALUE = r"(?P<secret>[^\s'\"`,;&<>]+)"
+_QUOTED = r"['\"]?"
+_KEYWORDS = (
+    r"(?:passw(?:or)?d|passphrase|(?<![a-z])pass|pwd|secret|api[_-]?key|access[_-]?key|token)"
+)
+
+# (kind, pattern, substrings one of which the lowered text must hold for the pattern to run),
+# the most specific first: where two overlap (TOKEN=xoxb-...), the first one names it.
+_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    (
+        PRIVATE_KEY,
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<secret>.*?)"
+            r"(?=-----END [A-Z0-9 ]*PRIVATE KEY|\Z)",
+            re.S,
+        ),
+        ("private key",),
+    ),
+    (
+        SLACK_TOKEN,
+        re.compile(rf"\b(?:xox[a-z]|xapp)-(?P<secret>[0-9A-Za-z{MASK}-]{{8,}})"),
+        ("xox", "xapp-"),
+    ),
+    (
+        GITHUB_TOKEN,
+        re.compile(rf"\b(?:gh[pousr]_|github_pat_)(?P<secret>[0-9A-Za-z_{MASK}]{{20,}})"),
+        ("gh", "github_pat_"),
+    ),
+    (
+        AWS_KEY,
+        re.compile(rf"\b(?:AKIA|ASIA)(?P<secret>[0-9A-Z{MASK}]{{16}})(?![0-9A-Z])"),
+        ("akia", "asia"),
+    ),
+    (
+        AUTHORIZATION,
+        re.compile(
+            r"\bauthorization[ \t]*[:=][ \t]*(?:(?:basic|bearer|token|digest|negotiate|ntlm)"
+            r"[ \t]+)?(?P<secret>[^\s'\"`,]+)",
+            re.I,
+        ),
+        ("authorization",),
+    ),
+    (
+        URL_PASSWORD,
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@<>|]+:(?P<secret>[^\s/@<>|]+)@", re.I),
+        ("://",),
+    ),
+    (
+        PASS_COMMAND,
+        re.compile(r"(?:^|[\s>:'\"`])PASS[ \t]+(?P<secret>[^\s'\"`]{3,})", re.M),
+        ("pass",),
+    ),
+    (  # typed at a client's prompt, in lower case: "ftp> pass hunter2" alone on its line
+        PASS_COMMAND,
+        re.compile(
+            r"^[ \t]*(?:[\w.-]*>[ \t]*|(?:command|cmd)[ \t]*:[ \t]*)?pass[ \t]+"
+            r"(?P<secret>[^\s'\"`]+)[ \t]*$",
+            re.M | re.I,
+        ),
+        ("pass",),
+    ),
+    (  # curl -u user:pw, lftp -u user,pw, wget --user=u:pw, smbclient -U user%pw
+        COMMAND_LINE,
+        re.compile(
+            rf"(?:^|[\s'\"`])(?:-u|--user|-U)(?:[ \t]+|=)?{_QUOTED}[^\s:,%'\"`]+[:,%]"
+            rf"(?P<secret>[^\s'\"`]+)"
+        ),
+        ("-u",),
+    ),
+    (  # --password pw, --pass=pw, sshpass -p pw, psftp/plink/pscp -pw pw
+        COMMAND_LINE,
+        re.compile(
+            r"(?:(?:^|[\s'\"`])(?:--pass(?:word)?|-pw)(?:[ \t]+|=)"
+            r"|\bsshpass\b[^\n]*?[ \t]-p[ \t]*)"
+            rf"{_QUOTED}(?P<secret>[^\s'\"`]+)"
+        ),
+        ("-pw", "--pass", "sshpass"),
+    ),
+    (  # password=pw, db_password = pw, aws_secret_access_key=..., "token": "..."
+        SETTING,
+        re.compile(rf"{_KEYWORDS}{_QUOTED}[ \t]*=[ \t]*{_QUOTED}{_VALUE}", re.I),
+        ("pass", "pwd", "secret", "key", "token"),
+    ),
+    (  # password: pw; a colon reads as prose more often, so the value must look like one
+        SETTING,
+        re.compile(
+            rf"{_KEYWORDS}{_QUOTED}[ \t]*:[ \t]*(?:\"(?P<quoted>[^\"\s]+)\"|"
+            rf"(?P<secret>(?=[^\s'\"`,;&<>]*[\d{MASK}])[^\s'\"`,;&<>]{{3,}}))",
+            re.I,
+        ),
+        ("pass", "pwd", "secret", "key", "token"),
+    ),
+)
+
+KINDS = tuple(dict.fromkeys(kind for kind, _, _ in _PATTERNS))
+# Short names of the kinds, for metric labels.
+KIND_LABELS = {
+    PASS_COMMAND: "pass_command",
+    URL_PASSWORD: "url_password",
+    COMMAND_LINE: "command_line",
+    SETTING: "setting",
+    AUTHORIZATION: "authorization",
+    SLACK_TOKEN: "slack_token",
+    GITHUB_TOKEN: "github_token",
+    AWS_KEY: "aws_key",
+    PRIVATE_KEY: "private_key",
+}
+
+# Values that stand for a secret without being one: masks, placeholders, variables.
+_PLACEHOLDER = re.compile(
+    r"^(?:[*x#•.]+|<[^>]*>|\$\{?\w+\}?|%\w+%|\{\{[^}]*\}\}|password|secret|none|null|"
+    r"[\w.-]*\[(?:redacted|hidden|masked|filtered)\]|(?:redacted|hidden|masked|filtered))$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential exposed in a text: its kind and where its characters are."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def find(text: str) -> list[Secret]:
+    """The credentials exposed in `text` (also those errdesk masked), in order of position."""
+    lowered = text.lower()
+    found: list[Secret] = []
+    for kind, pattern, triggers in _PATTERNS:
+        if not any(trigger in lowered for trigger in triggers):
+            continue
+        for match in pattern.finditer(text):
+            group = "quoted" if match.groupdict().get("quoted") else "secret"
+            start, end = match.span(group)
+            value = match[group]
+            if not value or not value.strip() or _PLACEHOLDER.match(value):
+                continue
+            if not any(start < other.end and other.start < end for other in found):
+                found.append(Secret(kind, start, end))
+    return sorted(found, key=lambda secret: (secret.start, secret.end))
+
+
+def exposed_secrets(text: str) -> tuple[str, ...]:
+    """The kinds of credential exposed in `text`, never the credentials themselves."""
+    seen = {secret.kind for secret in find(text)}
+    return tuple(kind for kind in KINDS if kind in seen)
+
+
+def mask(text: str) -> str:
+    """`text` with each exposed credential's characters replaced by MASK (line breaks and
+    spaces kept), so it has the same length and the same offsets as before."""
+    secrets = find(text)
+    if not secrets:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for secret in secrets:
+        start = max(secret.start, last)
+        if start >= secret.end:
+            continue
+        pieces.append(text[last:start])
+        pieces.append(re.sub(r"\S", MASK, text[start : secret.end]))
+        last = secret.end
+    pieces.append(text[last:])
+    return "".join(pieces)

@@ -42,27 +42,35 @@ def test_a_message_with_no_finding_has_nothing_to_decide() -> None:
     assert decision == Decision(), f"no finding, no decisive one and no reply: {decision}"
 
 
-def test_an_informational_reply_is_never_answered_unasked() -> None:
-    decision = decide(INFORMATIONAL)
+def refused_by_rule(decision: Decision, words: str, why: str) -> None:
+    """The eager model wanted to reply; a rule said no, and names itself with `words`."""
     assert decision.probability > 0.99, "the eager model would reply to anything"
-    assert not decision.reply, "226 Transfer complete needs no explanation"
-    assert decision.rule is not None, "a rule decided, and says so"
-    assert "informational" in decision.rule, decision.rule
+    assert not decision.reply, why
+    assert decision.rule is not None, f"a rule decided, and should say so: {decision}"
+    assert words in decision.rule, f"the rule should be the one on {words}: {decision.rule}"
+
+
+def test_an_informational_reply_is_never_answered_unasked() -> None:
+    refused_by_rule(
+        decide(INFORMATIONAL), "informational", "226 Transfer complete needs no explanation"
+    )
 
 
 def test_an_explicit_question_is_not_auto_replied() -> None:
-    decision = decide(FAILURE, asked=True)
-    assert not decision.reply, "a question asked of errdesk is answered, not auto-replied"
-    assert decision.rule is not None, "a rule decided, and says so"
-    assert "explicit question" in decision.rule, decision.rule
+    refused_by_rule(
+        decide(FAILURE, asked=True),
+        "explicit question",
+        "a question asked of errdesk is answered, not auto-replied",
+    )
 
 
 def test_in_a_thread_someone_helping_is_not_answered_unasked() -> None:
     helper = Conversation(in_thread=True, from_thread_starter=False)
-    decision = decide(FAILURE, conversation=helper)
-    assert not decision.reply, "a person helping in a thread quotes the error; do not answer them"
-    assert decision.rule is not None, "a rule decided, and says so"
-    assert "starter" in decision.rule, decision.rule
+    refused_by_rule(
+        decide(FAILURE, conversation=helper),
+        "starter",
+        "a person helping in a thread quotes the error; do not answer them",
+    )
 
 
 def test_in_a_thread_its_starter_is_answered_unasked() -> None:

@@ -424,3 +424,15 @@ def test_explain_why_with_jsonl_is_refused_with_a_reason(
     err = capsys.readouterr().err
     assert "--why" in err, f"the refusal should name the option refused: {err}"
     assert "--jsonl" in err, f"the refusal should name the option it does not go with: {err}"
+
+
+def test_explain_with_a_bad_model_file_warns_once_and_still_answers(tmp_path: Path) -> None:
+    bad = tmp_path / "site_model.json"
+    bad.write_text('{"format": "errdesk-decision-model", "version": 1, "threshold": 2}')
+    run = errdesk("explain", "read ECONNRESET", env={"ERRDESK_MODEL": str(bad)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("WINSOCK 10054"), "the shipped model answers instead"
+    warnings = run.stderr.splitlines()
+    assert len(warnings) == 1, f"one warning: {warnings}"
+    assert "ERRDESK_MODEL" in warnings[0], f"the warning names the variable: {warnings}"
+    assert "'threshold'" in warnings[0], f"and the field that is wrong: {warnings}"

@@ -285,10 +285,15 @@ class Figures:
         return self.false_replies / self.negatives if self.negatives else 0.0
 
     def row(self, label: str) -> str:
-        return (
-            f"{label:<14} {self.messages:>5} {self.decisive_accuracy:>9.1%} "
-            f"{self.recall:>8.1%} {self.false_reply_rate:>9.1%}"
-        )
+        """A share with nothing to count ("chat": no message wants a reply) shows as "-"."""
+        decisive = _share(self.decisive_accuracy, self.with_target)
+        recall = _share(self.recall, self.positives)
+        false_replies = _share(self.false_reply_rate, self.negatives)
+        return f"{label:<14} {self.messages:>5} {decisive:>9} {recall:>8} {false_replies:>9}"
+
+
+def _share(value: float, counted: int) -> str:
+    return f"{value:.1%}" if counted else "-"
 
 
 @dataclass

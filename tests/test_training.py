@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.engine import Engine, load_model
-from bot.training import OUTER_FOLDS, UNTRAINED, _folds, observe, threshold_for
+from bot.training import OUTER_FOLDS, UNTRAINED, Figures, _folds, observe, threshold_for
 from tests.support import bundled_kb, engine
 
 needs_scikit_learn = pytest.mark.skipif(
@@ -136,3 +136,10 @@ def test_a_message_wanting_no_reply_tied_with_one_wanting_one_is_not_replied_to(
     assert false_replies == 0, (
         f"at {threshold} the negative scored 0.8 gets a reply, though the rate allows none"
     )
+
+
+def test_a_report_row_with_nothing_to_count_shows_no_share() -> None:
+    chat = Figures(messages=3, negatives=3)
+    row = chat.row("chat")
+    assert "100.0%" not in row, f"no message wants a reply, so there is no recall to show: {row}"
+    assert row.split()[-1] == "0.0%", f"the false replies of the three are counted: {row}"

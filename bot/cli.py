@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
+from bot.engine import Answer, Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
 from bot.engine.knowledge import PROTOCOLS, ContextAdvice, Problem, read_knowledge
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
@@ -33,6 +33,10 @@ EXPLAIN_NEEDS_TEXT = (
     "errdesk explain: give it the text to explain: as arguments "
     '(errdesk explain "425 Can\'t open data connection"), or on standard input '
     "(errdesk explain < winscp.log). To paste a message or a log, use errdesk console."
+)
+EXPLAIN_WHY_ONE_MESSAGE = (
+    "errdesk explain: --why explains the decision on one message (TEXT, or --json); "
+    "it does not go with --jsonl."
 )
 
 
@@ -82,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     explain = verbs.add_parser("explain", help="explain TEXT (or standard input)")
     explain.add_argument("text", nargs="*", help="the message; read from stdin when absent")
     explain.add_argument("--full", action="store_true", help=FULL_HELP)
+    explain.add_argument(
+        "--why",
+        action="store_true",
+        help="after the answer, what decided whether to answer unasked: a rule, or the reply "
+        "probability against the threshold and the features that pushed it most",
+    )
     output = explain.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
     output.add_argument(
@@ -197,16 +207,47 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
     if not args.jsonl and not args.text and sys.stdin.isatty():
         print(EXPLAIN_NEEDS_TEXT, file=sys.stderr)
         return 2
+    if args.jsonl and args.why:
+        print(EXPLAIN_WHY_ONE_MESSAGE, file=sys.stderr)
+        return 2
     engine = _engine(settings)
     if args.jsonl:
         return _explain_jsonl(engine, sys.stdin, sys.stdout)
     text = " ".join(args.text) if args.text else read_all(sys.stdin)
     answer = engine.explain(text)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        result = answer.to_dict()
+        if args.why:
+            result["why"] = {**answer.why(), "threshold": engine.model.threshold}
+        print(json.dumps(result, ensure_ascii=False))
     else:
         print(render_text(answer, full=args.full, more=MORE_IN_EXPLAIN))
+        if args.why:
+            print("\n" + _why_text(answer, engine.model.threshold))
     return 0
+
+
+def _why_text(answer: Answer, threshold: float) -> str:
+    """What decided whether to answer unasked, for a person tuning the model or a corpus."""
+    why = answer.why()
+    if answer.decisive is None:
+        return "Why nothing was said: no error was recognized, so there was nothing to decide."
+    if why["rule"] is not None:
+        return f"Why no reply unasked: a rule decided: {why['rule']}."
+    probability = why["probability"]
+    verdict = "answered unasked" if answer.reply else "no reply unasked"
+    side = "at or above" if answer.reply else "below"
+    lines = [
+        f"Why {verdict}: the reply probability {probability:.3f} is {side} the threshold "
+        f"{threshold:.3f}.",
+        "The features that pushed it most (+ towards a reply, - away from one), each with its",
+        "value in standard deviations from the training mean (below: absent or less than usual):",
+    ]
+    lines += [
+        f"  {item['push']:+7.3f}  {item['feature']}  ({item['value']:+.2f} sd)"
+        for item in why["features"]
+    ]
+    return "\n".join(lines)
 
 
 def _explain_jsonl(engine: Engine, source: TextIO, sink: TextIO) -> int:

@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, groupby
 from pathlib import Path
 from typing import Any
 
@@ -202,15 +202,16 @@ def choose_threshold(engine: Engine, items: Sequence[Observed]) -> float:
 
 
 def threshold_for(scored: list[tuple[float, bool]], negatives: int, false_rate: float) -> float:
-    """The lowest probability to reply at that keeps false replies within `false_rate`."""
+    """The lowest probability to reply at that keeps false replies within `false_rate`.
+    Messages scored alike are replied to alike, so they are counted together."""
     allowed = math.floor(false_rate * negatives)
     false_replies = 0
     threshold = 0.999
-    for probability, positive in sorted(scored, key=lambda pair: -pair[0]):
-        if not positive:
-            false_replies += 1
-            if false_replies > allowed:
-                break
+    by_score = groupby(sorted(scored, key=lambda pair: -pair[0]), key=lambda pair: pair[0])
+    for probability, alike in by_score:
+        false_replies += sum(1 for _, positive in alike if not positive)
+        if false_replies > allowed:
+            break
         threshold = probability
     return min(max(round(threshold, 6), 0.01), 0.999)
 
@@ -284,10 +285,15 @@ class Figures:
         return self.false_replies / self.negatives if self.negatives else 0.0
 
     def row(self, label: str) -> str:
-        return (
-            f"{label:<14} {self.messages:>5} {self.decisive_accuracy:>9.1%} "
-            f"{self.recall:>8.1%} {self.false_reply_rate:>9.1%}"
-        )
+        """A share with nothing to count ("chat": no message wants a reply) shows as "-"."""
+        decisive = _share(self.decisive_accuracy, self.with_target)
+        recall = _share(self.recall, self.positives)
+        false_replies = _share(self.false_reply_rate, self.negatives)
+        return f"{label:<14} {self.messages:>5} {decisive:>9} {recall:>8} {false_replies:>9}"
+
+
+def _share(value: float, counted: int) -> str:
+    return f"{value:.1%}" if counted else "-"
 
 
 @dataclass

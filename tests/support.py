@@ -8,6 +8,9 @@ from functools import cache
 from pathlib import Path
 
 from bot.engine import Engine, KnowledgeBase, load_knowledge
+from bot.engine.recognize import Cues
+from bot.engine.recognize.cues import read_cues
+from bot.engine.triage import triage
 from bot.evaluation import Report
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -34,6 +37,12 @@ def bundled_kb() -> KnowledgeBase:
 @cache
 def engine() -> Engine:
     return Engine(bundled_kb())
+
+
+def cues_of(text: str) -> Cues:
+    """The cues the bundled engine reads in `text`, as every recognizer is given them."""
+    vocabulary = engine().vocabulary
+    return read_cues(text, triage(text, vocabulary), vocabulary)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.cli import main
 from bot.engine.knowledge import PROTOCOLS
-from tests.support import bundled_kb
+from tests.support import bundled_kb, engine
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAN_ENV = {
@@ -381,3 +381,66 @@ def test_explain_shows_three_steps_and_full_shows_every_one(
     full = capsys.readouterr().out
     assert "more step" not in full
     assert "Worth reading next:" in full
+
+
+def test_explain_why_names_the_features_that_pushed_the_reply_most(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = "read ECONNRESET while uploading, what can I do?"
+    expected = [item["feature"] for item in engine().explain(text).why()["features"]]
+    assert main(["explain", "--why", text]) == 0
+    out = capsys.readouterr().out
+    answer, _, why = out.partition("\nWhy ")
+    assert "Who can fix it:" in answer, f"the answer comes first, then why:\n{out}"
+    assert expected, "the reply model weighs some features of this message"
+    missing = [feature for feature in expected if feature not in why]
+    assert not missing, f"--why should name {missing}; it printed:\n{why}"
+    assert "threshold" in why, f"--why should set the probability against the threshold:\n{why}"
+
+
+def test_explain_why_names_the_rule_that_decided(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--why", "226 Transfer complete."]) == 0
+    why = capsys.readouterr().out.partition("\nWhy ")[2]
+    assert "an informational reply needs no explanation" in why, (
+        f"an informational reply is decided by a rule, and --why should say which:\n{why}"
+    )
+
+
+def test_explain_json_why_adds_the_decision_to_the_object(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["explain", "--json", "--why", "read ECONNRESET"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    why = result.get("why")
+    assert isinstance(why, dict), f'--json --why should add a "why" object: {result}'
+    assert why["probability"] == result["reply_probability"]
+    assert 0 < why["threshold"] < 1, f"the threshold the probability was set against: {why}"
+    assert why["features"], f"the features that pushed the decision: {why}"
+    assert all({"feature", "push"} <= set(item) for item in why["features"]), why["features"]
+
+
+def test_explain_json_without_why_has_no_why_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--json", "read ECONNRESET"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert "why" not in result, "the JSON contract is unchanged unless --why is asked for"
+
+
+def test_explain_why_with_jsonl_is_refused_with_a_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["explain", "--jsonl", "--why"]) == 2
+    err = capsys.readouterr().err
+    assert "--why" in err, f"the refusal should name the option refused: {err}"
+    assert "--jsonl" in err, f"the refusal should name the option it does not go with: {err}"
+
+
+def test_explain_with_a_bad_model_file_warns_once_and_still_answers(tmp_path: Path) -> None:
+    bad = tmp_path / "site_model.json"
+    bad.write_text('{"format": "errdesk-decision-model", "version": 1, "threshold": 2}')
+    run = errdesk("explain", "read ECONNRESET", env={"ERRDESK_MODEL": str(bad)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("WINSOCK 10054"), "the shipped model answers instead"
+    warnings = run.stderr.splitlines()
+    assert len(warnings) == 1, f"one warning: {warnings}"
+    assert "ERRDESK_MODEL" in warnings[0], f"the warning names the variable: {warnings}"
+    assert "'threshold'" in warnings[0], f"and the field that is wrong: {warnings}"

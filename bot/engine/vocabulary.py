@@ -143,16 +143,16 @@ def _read_cues(
 ) -> None:
     for section in sorted(set(data) - {"prior", "scan", "protocol"}):
         problems.append(Problem(name, "", section, "is not a known table (prior, scan, protocol)"))
-    for protocol, value in data.get("prior", {}).items():
+    for protocol, value in _table(data, "prior", name, problems).items():
         if protocol not in PROTOCOLS:
             problems.append(Problem(name, "", f"prior.{protocol}", "is not a protocol"))
-        elif not isinstance(value, int | float) or not 0 <= value <= 1:
+        elif not _is_number(value) or not 0 <= value <= 1:
             problems.append(Problem(name, "", f"prior.{protocol}", "must be a number from 0 to 1"))
         else:
             vocabulary.priors[protocol] = float(value)
-    scan = data.get("scan", {}).get("chars")
+    scan = _table(data, "scan", name, problems).get("chars")
     if scan is not None:
-        if not isinstance(scan, int) or scan < 1:
+        if not isinstance(scan, int) or isinstance(scan, bool) or scan < 1:
             problems.append(Problem(name, "", "scan.chars", "must be a positive whole number"))
         else:
             vocabulary.cue_scan_chars = scan
@@ -197,6 +197,19 @@ def _patterns(texts: list[str], file: str, where: str, problems: list[Problem]) 
         else:
             kept.append(text)
     return kept
+
+
+def _table(data: dict[str, Any], key: str, file: str, problems: list[Problem]) -> dict[str, Any]:
+    """A table of cues.toml; empty, and a problem, when it is something else."""
+    value = data.get(key, {})
+    if isinstance(value, dict):
+        return value
+    problems.append(Problem(file, "", key, f"must be a table ([{key}])"))
+    return {}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _texts(value: Any, file: str, where: str, problems: list[Problem]) -> list[str] | None:

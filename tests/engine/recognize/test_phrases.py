@@ -1,9 +1,72 @@
-"""Wordings: a near wording is no second error, and a line's numbers or the wording's own words
-do not decide which entry a wording is."""
+"""Known wordings, fuzzy-matched line by line: failure words, typos, titles, borrowed wordings;
+a near wording is no second error, and a line's numbers or a wording's own words do not decide
+which entry a wording is."""
 
 from __future__ import annotations
 
-from tests.support import engine
+from rapidfuzz import fuzz
+
+from bot.engine.recognize import Finding
+from bot.engine.recognize.phrases import FUZZY_CUTOFF
+from tests.support import cues_of, engine
+
+
+def phrases_in(text: str) -> list[Finding]:
+    return engine().recognizer.phrases.find(text, cues_of(text), asked=False)
+
+
+def keys(text: str) -> set[tuple[str, str]]:
+    return {finding.entry.key for finding in phrases_in(text)}
+
+
+def test_a_wording_with_a_failure_word_matches_a_line_that_has_one() -> None:
+    assert ("ftp", "425") in keys("Can't open data connection"), "FTP 425's own wording"
+
+
+def test_a_wording_with_a_failure_word_does_not_match_a_line_without_one() -> None:
+    line = "Can open data connection"
+    close = fuzz.partial_ratio("can open data connection", "can t open data connection")
+    assert close >= FUZZY_CUTOFF, "the line is close enough that only the failure word tells"
+    assert ("ftp", "425") not in keys(line), (
+        f"a line that says something works is no failure, however close ({close:.0f}) its words"
+    )
+
+
+def test_a_typo_in_a_long_wording_is_forgiven() -> None:
+    assert keys("Requested action aborted. Local error in procesing") == {("ftp", "451")}, (
+        "'procesing' for 'processing' is still FTP 451's wording"
+    )
+
+
+def test_a_typo_in_a_short_wording_is_forgiven() -> None:
+    assert keys("Login incorect") == {("ftp", "530")}, "one letter missing is still FTP 530"
+
+
+def test_a_wording_that_is_only_a_title_is_weak_evidence() -> None:
+    [title_only] = phrases_in("Not Found")
+    [printed] = phrases_in("No such file")
+    assert title_only.confidence <= 0.5, (
+        f"'Not Found' is HTTP 404's title, not a line software prints alone: "
+        f"{title_only.confidence}"
+    )
+    assert printed.confidence > title_only.confidence, (
+        f"a wording software prints says more: {printed.confidence} vs {title_only.confidence}"
+    )
+
+
+def test_a_printed_wording_is_read_before_a_title_that_shares_it() -> None:
+    [finding] = phrases_in("Connection timed out")
+    others = [entry.key for entry in finding.readings]
+    assert ("http", "522") in others, "HTTP 522's title is also 'Connection timed out'"
+    assert finding.entry.key == ("winsock", "10060"), (
+        f"sockets print this wording; HTTP 522 only has it as a title: {finding.entry.key}"
+    )
+
+
+def test_a_borrowed_wording_goes_to_the_protocol_the_text_speaks_of() -> None:
+    assert keys("ftp upload: Permission denied") == {("ftp", "550")}, (
+        "'Permission denied' in a text about FTP should be FTP's own 550"
+    )
 
 
 def found(text: str) -> set[tuple[str, str]]:

@@ -1,0 +1,125 @@
+"""The vocabulary files: every problem located by file and field, and a site's lists added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.knowledge import KnowledgeError, Problem
+from bot.engine.recognize.cues import read_cues
+from bot.engine.triage import Triage
+from bot.engine.vocabulary import VOCABULARY_FOLDER, load_vocabulary, read_vocabulary
+
+
+def site(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A site's knowledge folder with these vocabulary files."""
+    folder = tmp_path / VOCABULARY_FOLDER
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def problems(tmp_path: Path, files: dict[str, str]) -> list[Problem]:
+    return read_vocabulary(site(tmp_path, files))[1]
+
+
+def test_the_bundled_vocabulary_has_no_problems() -> None:
+    assert read_vocabulary()[1] == [], "the shipped word lists should read cleanly"
+
+
+def test_a_list_that_is_not_a_list_names_the_file_and_the_field(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"talk.toml": '[report]\nfirst_person = "me"\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/talk.toml", "report.first_person")]
+    assert "list" in found[0].message, f"the problem should say what is expected: {found[0]}"
+
+
+def test_a_section_that_is_not_a_table_names_the_file_and_the_section(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"talk.toml": 'report = ["me"]\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/talk.toml", "report")], found
+
+
+def test_a_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"errors.toml": "[words\nfailure = ["})
+    assert len(found) == 1, found
+    assert found[0].file == "vocabulary/errors.toml"
+    assert "TOML" in found[0].message, f"the problem should say the file is not TOML: {found[0]}"
+
+
+def test_a_bad_regular_expression_is_reported_with_its_index(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, {"talk.toml": '[talk]\nresolved_patterns = ["works now", "fixed (in"]\n'}
+    )
+    assert [(p.file, p.field) for p in found] == [
+        ("vocabulary/talk.toml", "talk.resolved_patterns[2]")
+    ], "the second pattern, counted from 1, is the one that does not compile"
+    assert "regular expression" in found[0].message, found[0]
+
+
+def test_the_good_patterns_of_a_list_with_a_bad_one_are_kept(tmp_path: Path) -> None:
+    vocabulary, _ = read_vocabulary(
+        site(tmp_path, {"talk.toml": '[talk]\nresolved_patterns = ["works now", "fixed (in"]\n'})
+    )
+    assert "works now" in vocabulary.words("talk.talk.resolved_patterns")
+    assert "fixed (in" not in vocabulary.words("talk.talk.resolved_patterns")
+
+
+def test_a_cue_table_for_no_known_protocol_is_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"cues.toml": '[protocol.gopher]\nwords = ["gopher"]\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/cues.toml", "protocol.gopher")]
+
+
+def test_an_unknown_cue_field_is_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"cues.toml": '[protocol.ftp]\nwordz = ["acme"]\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/cues.toml", "protocol.ftp.wordz")]
+
+
+def test_a_prior_out_of_range_is_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"cues.toml": "[prior]\nftp = 3\n"})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/cues.toml", "prior.ftp")]
+    assert "0 to 1" in found[0].message, found[0]
+
+
+@pytest.mark.parametrize("table", ["prior", "scan"])
+def test_a_cue_setting_that_is_not_a_table_is_named(tmp_path: Path, table: str) -> None:
+    found = problems(tmp_path, {"cues.toml": f"{table} = 3\n"})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/cues.toml", table)], (
+        f"'{table} = 3' should be one problem naming {table}, not a crash"
+    )
+
+
+def test_a_prior_that_is_true_or_false_is_not_a_number(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"cues.toml": "[prior]\nftp = true\n"})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/cues.toml", "prior.ftp")], (
+        "true is not a leaning from 0 to 1"
+    )
+
+
+def test_loading_a_vocabulary_with_problems_raises_them_all(tmp_path: Path) -> None:
+    folder = site(
+        tmp_path,
+        {"talk.toml": '[report]\nfirst_person = "me"\n', "cues.toml": "[prior]\nftp = 3\n"},
+    )
+    with pytest.raises(KnowledgeError) as raised:
+        load_vocabulary(folder)
+    fields = sorted(p.field for p in raised.value.problems)
+    assert fields == ["prior.ftp", "report.first_person"], "every problem, not only the first"
+
+
+def test_a_sites_word_list_adds_to_the_bundled_one(tmp_path: Path) -> None:
+    bundled = load_vocabulary().words("talk.report.help")
+    vocabulary = load_vocabulary(site(tmp_path, {"talk.toml": '[report]\nhelp = ["sos"]\n'}))
+    words = vocabulary.words("talk.report.help")
+    assert "sos" in words, "the site's word is read"
+    assert set(bundled) <= set(words), "the bundled words are kept beside the site's"
+
+
+def test_a_sites_cue_word_counts_for_its_protocol(tmp_path: Path) -> None:
+    vocabulary = load_vocabulary(
+        site(tmp_path, {"cues.toml": '[protocol.ftp]\nwords = ["acmedrop"]\n'})
+    )
+    text = "acmedrop stopped halfway"
+    cues = read_cues(text, Triage(), vocabulary).protocols
+    assert cues["ftp"] == 1, f"a site's own FTP client name should cue FTP: {dict(cues)}"
+    assert "filezilla" in vocabulary.cue_words["ftp"], "the bundled FTP cue words are kept"

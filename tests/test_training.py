@@ -1,0 +1,145 @@
+"""Training the decision model: the same labelled messages give the same model file, the reply
+threshold keeps false replies within the rate, and no source thread sits on both sides of a
+fold. The labelled set is written here, small enough to train in a few seconds."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.engine import Engine, load_model
+from bot.training import OUTER_FOLDS, UNTRAINED, Figures, _folds, observe, threshold_for
+from tests.support import bundled_kb, engine
+
+needs_scikit_learn = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None,
+    reason="scikit-learn (the train extra) is not installed: pip install '.[train]'",
+)
+
+# (thread, text, target or None when no reply is wanted). Two messages a thread, mostly.
+LABELLED = [
+    ("t1", "Response: 530 Login incorrect. I typed the password twice, what now?", "ftp 530"),
+    ("t1", "Thanks, the 530 went away once the account was unlocked.", None),
+    ("t2", "FileZilla upload stops with 553 File name not allowed", "ftp 553"),
+    ("t2", "Renaming the file without the colon fixed the 553 for me.", None),
+    ("t3", "sftp put fails with SSH_FX_PERMISSION_DENIED on /incoming", "sftp 3"),
+    ("t3", "docs: what SSH_FX_PERMISSION_DENIED means and who can change it", None),
+    ("t4", "read ECONNRESET after about ten idle minutes, every time", "winsock 10054"),
+    ("t4", "fix: retry the transfer once on ECONNRESET", None),
+    (
+        "t5",
+        "Error: Connection timed out after 20 seconds of inactivity\nError: Could not "
+        "retrieve directory listing",
+        "winsock 10060",
+    ),
+    ("t5", "Should the client wait longer than 20 seconds before it times out?", None),
+    ("t6", "The nightly backup gets HTTP/1.1 413 Payload Too Large from the proxy", "http 413"),
+    ("t6", "We now map 413 to a clearer message in the uploader.", None),
+    ("t7", "Error: 421 Too many connections from this IP, how do I get past it?", "ftp 421"),
+    ("t7", "Release 3.2: a limit on parallel connections avoids the 421 replies", None),
+    ("t8", "getaddrinfo ENOTFOUND files.example.net and nothing connects", "winsock 11001"),
+    ("t8", "In the FAQ, ENOTFOUND is explained as a DNS lookup that failed.", None),
+    ("t9", "Response: 550 Permission denied. when we STOR into /out", "ftp 550"),
+    ("t9", "550 is what the server says for a missing folder as well as for rights.", None),
+    ("t10", "Response: 425 Can't open data connection. in passive mode", "ftp 425"),
+    ("t10", "Does 425 always mean the firewall, or can it be the client?", None),
+    ("t11", "226 Transfer complete.", None),
+    ("t12", "connect ETIMEDOUT 192.0.2.44:21 from the office network", "winsock 10060"),
+]
+
+
+def write_corpus(folder: Path) -> Path:
+    path = folder / "labelled.jsonl"
+    lines = []
+    for number, (thread, text, target) in enumerate(LABELLED, start=1):
+        protocol, _, code = (target or "").partition(" ")
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"m{number}",
+                    "text": text,
+                    "expect_reply": target is not None,
+                    "target": {"protocol": protocol, "code": code} if target else None,
+                    "source": f"https://example.org/issues/{thread}#comment-{number}",
+                }
+            )
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _bundled_knowledge_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ERRDESK_KNOWLEDGE_DIR", "ERRDESK_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def train_to(corpus: Path, out: Path) -> bytes:
+    assert main(["model", "train", str(corpus), "--out", str(out)]) == 0, "training should work"
+    return out.read_bytes()
+
+
+@needs_scikit_learn
+def test_training_twice_on_the_same_messages_writes_the_same_model_file(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    first = train_to(corpus, tmp_path / "first.json")
+    second = train_to(corpus, tmp_path / "second.json")
+    assert first == second, "the same labelled messages should give the same model, byte for byte"
+
+
+@needs_scikit_learn
+def test_a_trained_model_file_is_one_a_site_can_use(tmp_path: Path) -> None:
+    model_file = tmp_path / "site_model.json"
+    train_to(write_corpus(tmp_path), model_file)
+    model = load_model(model_file)
+    assert model.source == "site", "ERRDESK_MODEL names a site's model"
+    assert model.trained_on["messages"] == len(LABELLED), model.trained_on
+    assert model.reply.weights, "the reply model learned some weights from the messages"
+
+
+@needs_scikit_learn
+def test_folds_never_split_one_source_thread(tmp_path: Path) -> None:
+    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
+    items = observe(observing, [write_corpus(tmp_path)])
+    folds = _folds(items, OUTER_FOLDS)
+    assert len(folds) == OUTER_FOLDS
+    for train, test in folds:
+        split = {items[i].group for i in train} & {items[i].group for i in test}
+        assert not split, f"a thread's messages sit on both sides of a fold: {sorted(split)}"
+    tested = sorted(i for _, test in folds for i in test)
+    assert tested == list(range(len(items))), "every message is scored in exactly one fold"
+
+
+def test_the_threshold_keeps_false_replies_within_the_rate() -> None:
+    # (probability, wants a reply): 4 messages want none, so a rate of 25% allows one.
+    scored = [(0.9, True), (0.8, False), (0.7, True), (0.6, False), (0.5, True), (0.3, False)]
+    threshold = threshold_for(scored, negatives=4, false_rate=0.25)
+    false_replies = sum(1 for p, positive in scored if p >= threshold and not positive)
+    assert false_replies <= 1, f"at {threshold}, {false_replies} false replies of 4 is over 25%"
+    assert threshold == 0.7, f"0.7 is the lowest threshold with one false reply: {threshold}"
+
+
+def test_a_rate_of_zero_allows_no_false_reply() -> None:
+    scored = [(0.9, True), (0.8, False), (0.7, True)]
+    threshold = threshold_for(scored, negatives=1, false_rate=0.0)
+    assert threshold > 0.8, f"replying at {threshold} would answer the message wanting none"
+
+
+def test_a_message_wanting_no_reply_tied_with_one_wanting_one_is_not_replied_to() -> None:
+    scored = [(0.9, True), (0.8, True), (0.8, False)]
+    threshold = threshold_for(scored, negatives=1, false_rate=0.0)
+    false_replies = sum(1 for p, positive in scored if p >= threshold and not positive)
+    assert false_replies == 0, (
+        f"at {threshold} the negative scored 0.8 gets a reply, though the rate allows none"
+    )
+
+
+def test_a_report_row_with_nothing_to_count_shows_no_share() -> None:
+    chat = Figures(messages=3, negatives=3)
+    row = chat.row("chat")
+    assert "100.0%" not in row, f"no message wants a reply, so there is no recall to show: {row}"
+    assert row.split()[-1] == "0.0%", f"the false replies of the three are counted: {row}"

@@ -18,7 +18,7 @@ from tests.support import bundled_kb
 # one topic (update the client, switch to passive mode) share words up to about 77.
 SAME_STEP = 80
 # The files whose steps have been read for repetition; others join once they have been.
-REVIEWED_PROTOCOLS = ("ftp", "sftp", "http", "winsock")
+REVIEWED_PROTOCOLS = ("ftp", "sftp", "http", "winsock", "ssh", "tls", "curl", "wininet", "windows")
 # A wording is matched inside the whole message: shorter ones turn up inside ordinary words.
 MIN_WORDING = 5
 MAX_BECAUSE = 120

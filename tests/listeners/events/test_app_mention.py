@@ -131,7 +131,7 @@ def test_a_message_event_for_the_same_mention_does_not_answer_again(bot: Bot) ->
 def test_help_outside_a_thread_says_how_to_ask(bot: Bot) -> None:
     mention(bot, mention_event("help"))
     (post,) = bot.fake.posts()
-    assert "Ask errdesk about an FTP, SFTP, HTTP or socket error" in post.text
+    assert "Ask errdesk about a file-transfer or network error" in post.text
     assert "could not find" not in post.text
 
 

@@ -7,7 +7,6 @@ import pytest
 from bot.engine import Answer
 from tests.support import engine
 
-
 # Recognition's confidence in a socket error it read (a two-word wording gets 0.65); the weakening
 # another protocol's cues would bring multiplies it by 0.6 to 0.7, below this.
 SURE_ENOUGH = 0.6

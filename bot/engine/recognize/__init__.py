@@ -38,6 +38,7 @@ class Recognizer:
         for finder in self.finders:
             found += finder.find(text, cues, asked)
         found = _drop_phrases_on_explained_lines(text, found)
+        found = _read_wordings_as_their_codes(found)
         return sorted(
             (replace(f, failure=cues.context_at(f.span[0])) for f in merge(found)),
             key=lambda f: f.span[0],
@@ -58,6 +59,24 @@ def _drop_phrases_on_explained_lines(text: str, findings: list[Finding]) -> list
     return [
         f for f in findings if f.kind != "phrase" or line_start(text, f.span[0]) not in code_lines
     ]
+
+
+def _read_wordings_as_their_codes(findings: list[Finding]) -> list[Finding]:
+    """A wording of several entries, in a text that also names one of them by its code or
+    name ("curl: (35)" after OpenSSL's SSL_connect wording), is that entry's wording: the code
+    settles the reading the cues alone would have guessed."""
+    named = {f.entry.key for f in findings if f.kind != "phrase"}
+    read = []
+    for finding in findings:
+        if finding.kind == "phrase" and finding.entry.key not in named:
+            agreeing = next((r for r in finding.readings if r.key in named), None)
+            if agreeing is not None:
+                others = tuple(r for r in finding.readings if r is not agreeing)
+                finding = replace(
+                    finding, entry=agreeing, readings=(agreeing, *others), reading_settled=True
+                )
+        read.append(finding)
+    return read
 
 
 __all__ = ["Cues", "Finding", "Recognizer", "normalize"]

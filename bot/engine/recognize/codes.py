@@ -133,7 +133,8 @@ _SHAPES = [
         0.95,
         ("curl",),
     ),
-    (re.compile(r"\bGnuTLS\s+error\s+(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
+    # "GnuTLS error -15", and with the word left out, "errors in GnuTLS -15".
+    (re.compile(r"\bGnuTLS\s+(?:error\s+)?(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
     (
         re.compile(
             r"\b(?:SSL|TLS)\s+alert\s+(?:number|code)\s*[:=]?\s*(?P<code>\d{1,3})\b|"

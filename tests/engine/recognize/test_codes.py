@@ -1,0 +1,14 @@
+"""Codes: numbers read where their surroundings or a layer's shape say they are codes."""
+
+from __future__ import annotations
+
+from tests.support import engine
+
+
+def keys(text: str) -> list[tuple[str, str]]:
+    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+
+
+def test_a_gnutls_number_after_the_library_name_is_read_without_the_word_error() -> None:
+    found = keys("mirror sync stopped: errors in GnuTLS -15 on every retry")
+    assert ("tls", "10") in found, f"GnuTLS -15 is an unexpected packet: {found}"

@@ -66,17 +66,17 @@ def _read_wordings_as_their_codes(findings: list[Finding]) -> list[Finding]:
     name ("curl: (35)" after OpenSSL's SSL_connect wording), is that entry's wording: the code
     settles the reading the cues alone would have guessed."""
     named = {f.entry.key for f in findings if f.kind != "phrase"}
-    read = []
-    for finding in findings:
-        if finding.kind == "phrase" and finding.entry.key not in named:
-            agreeing = next((r for r in finding.readings if r.key in named), None)
-            if agreeing is not None:
-                others = tuple(r for r in finding.readings if r is not agreeing)
-                finding = replace(
-                    finding, entry=agreeing, readings=(agreeing, *others), reading_settled=True
-                )
-        read.append(finding)
-    return read
+    return [_reading_named(f, named) if f.kind == "phrase" else f for f in findings]
+
+
+def _reading_named(finding: Finding, named: set[tuple[str, str]]) -> Finding:
+    if finding.entry.key in named:
+        return finding
+    agreeing = next((r for r in finding.readings if r.key in named), None)
+    if agreeing is None:
+        return finding
+    others = tuple(r for r in finding.readings if r is not agreeing)
+    return replace(finding, entry=agreeing, readings=(agreeing, *others), reading_settled=True)
 
 
 __all__ = ["Cues", "Finding", "Recognizer", "normalize"]

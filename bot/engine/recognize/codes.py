@@ -206,9 +206,11 @@ _ERRNO = [
         ("()",),
     ),
 ]
-# A free-standing number that could be a code: three digits, or a five-digit socket error.
+# A free-standing number that could be a code: three digits, or a five-digit socket or
+# WinINet error (10004..11033, 12001..12199).
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,:/$#+@])(?<![\dA-Za-z]-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
+    r"(?<![A-Za-z0-9_.,:/$#+@])(?<![\dA-Za-z]-)(?P<code>[1-6]\d\d|1[01]\d\d\d|12[01]\d\d)"
+    r"(?![A-Za-z0-9_%]|[.,:/]\d)"
 )
 # What follows a reply code: its text (not more numbers, as in a table), or nothing.
 _REPLY_TEXT = re.compile(r"[ \t-]+[^\d\s]|\s*$|\s*['\"`]")

@@ -12,3 +12,8 @@ def keys(text: str) -> list[tuple[str, str]]:
 def test_a_gnutls_number_after_the_library_name_is_read_without_the_word_error() -> None:
     found = keys("mirror sync stopped: errors in GnuTLS -15 on every retry")
     assert ("tls", "10") in found, f"GnuTLS -15 is an unexpected packet: {found}"
+
+
+def test_a_bare_wininet_number_with_an_error_word_after_it_is_a_code() -> None:
+    found = keys("the 12029 code is thrown again after the proxy change")
+    assert found == [("wininet", "12029")], f"12029 is WinINet's cannot-connect: {found}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from bot.engine.knowledge import PROTOCOLS
-from bot.engine.recognize import Cues, Finding
+from bot.engine.recognize import Cues, Finding, normalize
 from bot.engine.recognize.finding import line_end, line_start
 from bot.engine.vocabulary import Vocabulary
 
@@ -56,6 +56,9 @@ _SUBJECT_AFTER = re.compile(
 )
 # The prefix of two features weighed together: "x:question*first_person".
 INTERACTION_FEATURE = "x:"
+# Clients whose own codes wrap the error they met: "curl: (25) Failed FTP upload: 553" is curl's
+# code for the server's 553, which the rest of its line quotes.
+WRAPPER_PROTOCOLS = frozenset({"curl"})
 # Replies that only say an earlier command failed ("503 RNFR required first").
 CONSEQUENCES = frozenset({("ftp", "503")})
 # Python names the original exception first: what follows this line is a consequence.
@@ -327,8 +330,11 @@ class FeatureReader:
             ),
             "ambiguous_reading": float(len(finding.readings) > 1),
             f"protocol_{entry.protocol}": 1.0,
+            # "raise socket.timeout()" in a traceback: the code that throws it, not the error met.
+            "in_source_line": float(_CODE_SYNTAX.search(text, low, high) is not None),
         }
         features.update(self._placement(finding, text, shape))
+        features.update(_wrapping(finding, findings, text))
         return features
 
     def reply_features(
@@ -395,6 +401,47 @@ class FeatureReader:
     def _count(self, name: str, text: str) -> int:
         pattern = self._words[name]
         return 0 if pattern is None else len(pattern.findall(text))
+
+
+def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:
+    """Whether a client's wrapper code quotes this finding on its line ("curl: (7) Failed to
+    connect to host port 21: Connection refused" quotes the refusal), or this finding is such a
+    wrapper code and its line quotes another finding."""
+    wrappers = [f for f in findings if _is_wrapper(f)]
+    if not wrappers:
+        return {}
+    quoted = [
+        other
+        for wrapper in wrappers
+        for other in findings
+        if not _is_wrapper(other) and _quotes(wrapper, other, text)
+    ]
+    return {
+        "quoted_by_wrapper": float(finding in quoted),
+        "wrapper_quoting": float(
+            _is_wrapper(finding) and any(_quotes(finding, other, text) for other in quoted)
+        ),
+    }
+
+
+def _is_wrapper(finding: Finding) -> bool:
+    return finding.kind == "code" and finding.entry.protocol in WRAPPER_PROTOCOLS
+
+
+def _quotes(wrapper: Finding, other: Finding, text: str) -> bool:
+    """Whether the rest of a line with the wrapper's code ("curl: (7)") holds the other
+    finding's code or wording."""
+    code = re.compile(rf"(?<![\w.-]){re.escape(other.entry.code)}(?![\w.])")
+    entry = other.entry
+    wordings = [n for n in map(normalize, (entry.title, *entry.phrases, *entry.names)) if n]
+    for match in re.finditer(re.escape(wrapper.matched), text):
+        rest = text[match.end() : line_end(text, match.end())]
+        if other.is_number and code.search(rest):
+            return True
+        said = f" {normalize(rest)} "
+        if not other.is_number and any(f" {norm} " in said for norm in wordings):
+            return True
+    return False
 
 
 def _stem(word: str) -> str:
@@ -556,6 +603,9 @@ RANK_FEATURES = frozenset(
         "ambiguous_reading",
         "other_finding_before_on_line",
         "other_finding_after_on_line",
+        "quoted_by_wrapper",
+        "wrapper_quoting",
+        "in_source_line",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,

@@ -230,7 +230,7 @@ _REPORT_VERB_BEFORE = re.compile(
 _REPLY_SENTENCE = re.compile(r"\s*[A-Z][a-z]+\s+[a-z]")
 _NOISE_AFTER = re.compile(
     r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
-    r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
+    r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|milliseconds?|msecs?|mins?|minutes?|hours?|days?|connections?|"
     r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b|"
     # a fraction ("530 / 530" checks done), a list of codes ("502 503 504"), a config value
     r"^\s*/\s*\d|^\s+[1-5]\d\d\b|^\s*;",

@@ -56,6 +56,8 @@ _SUBJECT_AFTER = re.compile(
 )
 # The prefix of two features weighed together: "x:question*first_person".
 INTERACTION_FEATURE = "x:"
+# Protocols whose servers answer with a code and a text: "550 Permission denied".
+REPLY_PROTOCOLS = frozenset({"ftp", "http"})
 # Clients whose own codes wrap the error they met: "curl: (25) Failed FTP upload: 553" is curl's
 # code for the server's 553, which the rest of its line quotes.
 WRAPPER_PROTOCOLS = frozenset({"curl"})
@@ -332,6 +334,18 @@ class FeatureReader:
             f"protocol_{entry.protocol}": 1.0,
             # "raise socket.timeout()" in a traceback: the code that throws it, not the error met.
             "in_source_line": float(_CODE_SYNTAX.search(text, low, high) is not None),
+            # "Permission denied.[550]": a wording on the line of a server's reply code is
+            # that reply's text.
+            "wording_beside_code": float(
+                finding.kind == "phrase"
+                and any(
+                    other.kind == "code"
+                    and other.entry.protocol in REPLY_PROTOCOLS
+                    and other.entry.is_failure
+                    and low <= other.span[0] <= high
+                    for other in findings
+                )
+            ),
         }
         features.update(self._placement(finding, text, shape))
         features.update(_wrapping(finding, findings, text))
@@ -606,6 +620,7 @@ RANK_FEATURES = frozenset(
         "quoted_by_wrapper",
         "wrapper_quoting",
         "in_source_line",
+        "wording_beside_code",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,

@@ -52,3 +52,13 @@ def test_a_finding_in_a_line_of_source_code_is_marked_so() -> None:
     features = rank_features(text)
     assert features[("winsock", "10054")].get("in_source_line") == 1.0, features
     assert not features[("ssh", "10")].get("in_source_line"), features
+
+
+def test_a_wording_on_the_line_of_a_reply_code_is_marked_as_its_text() -> None:
+    features = rank_features("upload stopped: Permission denied.[550]")
+    assert features[("sftp", "3")].get("wording_beside_code") == 1.0, features
+
+
+def test_a_wording_beside_a_small_number_is_not_marked_as_its_text() -> None:
+    features = rank_features("transfer_failed (err: 7) - Failed to connect to files.example.net")
+    assert not features[("curl", "7")].get("wording_beside_code"), features

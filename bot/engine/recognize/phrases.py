@@ -28,6 +28,9 @@ SHORT_PHRASE_CHARS = 12
 SHORT_FUZZY_CUTOFF = 92.0
 # A fuzzy match with one of its anchor words absent from the line must score this much.
 MISSING_WORD_CUTOFF = 93.0
+# A line holding every word of a wording, in any order and with other words between ("Unsupported
+# operation in ..." for "Operation unsupported"), counts while at most this many times as long.
+WHOLE_WORDS_REACH = 2.5
 
 _ERRORISH_LINE = re.compile(
     r"(?im)^.*(?:error|fail|denied|refused|reset|timed? ?out|unable|cannot|can't|could ?n[o']t|"
@@ -264,7 +267,7 @@ class PhraseFinder:
         rest = [
             index
             for index, phrase in enumerate(phrases)
-            if index not in scored and len(norm) <= 2 * len(phrase.norm)
+            if index not in scored and len(norm) <= WHOLE_WORDS_REACH * len(phrase.norm)
         ]
         if rest:
             whole = process.extract(

@@ -37,3 +37,8 @@ def test_the_chinese_windows_text_of_a_forbidden_socket_access_is_wsaeacces() ->
 def test_rfc_959_s_head_of_the_550_text_alone_is_ftp_550() -> None:
     text = "STOR report.csv: Requested action not taken"
     assert ("ftp", "550") in keys(text), keys(text)
+
+
+def test_a_short_line_with_every_word_of_a_wording_in_another_order_matches() -> None:
+    text = "Unsupported operation when the mirror syncs"
+    assert keys(text) == [("sftp", "8")], keys(text)

@@ -421,21 +421,11 @@ def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str,
     """Whether a client's wrapper code quotes this finding on its line ("curl: (7) Failed to
     connect to host port 21: Connection refused" quotes the refusal), or this finding is such a
     wrapper code and its line quotes another finding."""
+    if _is_wrapper(finding):
+        others = [f for f in findings if not _is_wrapper(f)]
+        return {"wrapper_quoting": float(any(_quotes(finding, o, text) for o in others))}
     wrappers = [f for f in findings if _is_wrapper(f)]
-    if not wrappers:
-        return {}
-    quoted = [
-        other
-        for wrapper in wrappers
-        for other in findings
-        if not _is_wrapper(other) and _quotes(wrapper, other, text)
-    ]
-    return {
-        "quoted_by_wrapper": float(finding in quoted),
-        "wrapper_quoting": float(
-            _is_wrapper(finding) and any(_quotes(finding, other, text) for other in quoted)
-        ),
-    }
+    return {"quoted_by_wrapper": float(any(_quotes(w, finding, text) for w in wrappers))}
 
 
 def _is_wrapper(finding: Finding) -> bool:

@@ -28,6 +28,11 @@ def engine() -> Engine:
     return Engine(bundled_kb())
 
 
+def found_keys(text: str) -> list[tuple[str, str]]:
+    """The entries recognition finds in a message, in the order they occur."""
+    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, for a server a test starts."""
     with socket.socket() as probe:

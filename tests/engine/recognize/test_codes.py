@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import engine
-
-
-def keys(text: str) -> list[tuple[str, str]]:
-    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+from tests.support import found_keys as keys
 
 
 def test_a_gnutls_number_after_the_library_name_is_read_without_the_word_error() -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import engine
-
-
-def keys(text: str) -> list[tuple[str, str]]:
-    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+from tests.support import found_keys as keys
 
 
 def test_python_s_error_for_a_missing_remote_file_is_sftp_s_no_such_file() -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import engine
-
-
-def keys(text: str) -> list[tuple[str, str]]:
-    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+from tests.support import found_keys as keys
 
 
 def test_the_sftp_description_of_a_generic_failure_is_sftp_failure() -> None:

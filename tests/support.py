@@ -45,6 +45,11 @@ def cues_of(text: str) -> Cues:
     return read_cues(text, triage(text, vocabulary), vocabulary)
 
 
+def found_keys(text: str) -> list[tuple[str, str]]:
+    """The entries recognition finds in a message, in the order they occur."""
+    return [f.entry.key for f in engine().observe(text, asked=False)[2]]
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, for a server a test starts."""
     with socket.socket() as probe:

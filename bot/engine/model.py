@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from bot.engine.knowledge import PROTOCOLS
-from bot.engine.recognize import Cues, Finding
+from bot.engine.recognize import Cues, Finding, normalize
 from bot.engine.recognize.finding import line_end, line_start
 from bot.engine.vocabulary import Vocabulary
 
@@ -59,6 +59,11 @@ _SUBJECT_AFTER = re.compile(
 )
 # The prefix of two features weighed together: "x:question*first_person".
 INTERACTION_FEATURE = "x:"
+# Protocols whose servers answer with a code and a text: "550 Permission denied".
+REPLY_PROTOCOLS = frozenset({"ftp", "http"})
+# Clients whose own codes wrap the error they met: "curl: (25) Failed FTP upload: 553" is curl's
+# code for the server's 553, which the rest of its line quotes.
+WRAPPER_PROTOCOLS = frozenset({"curl"})
 # Replies that only say an earlier command failed ("503 RNFR required first").
 CONSEQUENCES = frozenset({("ftp", "503")})
 # Python names the original exception first: what follows this line is a consequence.
@@ -423,8 +428,23 @@ class FeatureReader:
             ),
             "ambiguous_reading": float(len(finding.readings) > 1),
             f"protocol_{entry.protocol}": 1.0,
+            # "raise socket.timeout()" in a traceback: the code that throws it, not the error met.
+            "in_source_line": float(_CODE_SYNTAX.search(text, low, high) is not None),
+            # "Permission denied.[550]": a wording on the line of a server's reply code is
+            # that reply's text.
+            "wording_beside_code": float(
+                finding.kind == "phrase"
+                and any(
+                    other.kind == "code"
+                    and other.entry.protocol in REPLY_PROTOCOLS
+                    and other.entry.is_failure
+                    and low <= other.span[0] <= high
+                    for other in findings
+                )
+            ),
         }
         features.update(self._placement(finding, text, shape))
+        features.update(_wrapping(finding, findings, text))
         return features
 
     def reply_features(
@@ -492,6 +512,37 @@ class FeatureReader:
             "in_code_fence": float(fences_before % 2 == 1),
             "on_first_line": float(first_line_end == -1 or start < first_line_end),
         }
+
+
+def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:
+    """Whether a client's wrapper code quotes this finding on its line ("curl: (7) Failed to
+    connect to host port 21: Connection refused" quotes the refusal), or this finding is such a
+    wrapper code and its line quotes another finding."""
+    if _is_wrapper(finding):
+        others = [f for f in findings if not _is_wrapper(f)]
+        return {"wrapper_quoting": float(any(_quotes(finding, o, text) for o in others))}
+    wrappers = [f for f in findings if _is_wrapper(f)]
+    return {"quoted_by_wrapper": float(any(_quotes(w, finding, text) for w in wrappers))}
+
+
+def _is_wrapper(finding: Finding) -> bool:
+    return finding.kind == "code" and finding.entry.protocol in WRAPPER_PROTOCOLS
+
+
+def _quotes(wrapper: Finding, other: Finding, text: str) -> bool:
+    """Whether the rest of a line with the wrapper's code ("curl: (7)") holds the other
+    finding's code or wording."""
+    code = re.compile(rf"(?<![\w.-]){re.escape(other.entry.code)}(?![\w.])")
+    entry = other.entry
+    wordings = [n for n in map(normalize, (entry.title, *entry.phrases, *entry.names)) if n]
+    for match in re.finditer(re.escape(wrapper.matched), text):
+        rest = text[match.end() : line_end(text, match.end())]
+        if other.is_number and code.search(rest):
+            return True
+        said = f" {normalize(rest)} "
+        if not other.is_number and any(f" {norm} " in said for norm in wordings):
+            return True
+    return False
 
 
 def _stem(word: str) -> str:
@@ -661,6 +712,10 @@ RANK_FEATURES = frozenset(
         "ambiguous_reading",
         "other_finding_before_on_line",
         "other_finding_after_on_line",
+        "quoted_by_wrapper",
+        "wrapper_quoting",
+        "in_source_line",
+        "wording_beside_code",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,

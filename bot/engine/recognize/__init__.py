@@ -39,6 +39,7 @@ class Recognizer:
             found += finder.find(text, cues, asked)
         found = _drop_phrases_on_explained_lines(text, found)
         found = _drop_names_a_wording_spells_out(text, found)
+        found = _read_wordings_as_their_codes(found)
         return sorted(
             (replace(f, failure=cues.context_at(f.span[0])) for f in merge(found)),
             key=lambda f: f.span[0],
@@ -88,6 +89,22 @@ def _drop_names_a_wording_spells_out(text: str, findings: list[Finding]) -> list
 
 def _words(name: str) -> str:
     return normalize(name.replace("_", " "))
+def _read_wordings_as_their_codes(findings: list[Finding]) -> list[Finding]:
+    """A wording of several entries, in a text that also names one of them by its code or
+    name ("curl: (35)" after OpenSSL's SSL_connect wording), is that entry's wording: the code
+    settles the reading the cues alone would have guessed."""
+    named = {f.entry.key for f in findings if f.kind != "phrase"}
+    return [_reading_named(f, named) if f.kind == "phrase" else f for f in findings]
+
+
+def _reading_named(finding: Finding, named: set[tuple[str, str]]) -> Finding:
+    if finding.entry.key in named:
+        return finding
+    agreeing = next((r for r in finding.readings if r.key in named), None)
+    if agreeing is None:
+        return finding
+    others = tuple(r for r in finding.readings if r is not agreeing)
+    return replace(finding, entry=agreeing, readings=(agreeing, *others), reading_settled=True)
 
 
 __all__ = ["Cues", "Finding", "Recognizer", "normalize"]

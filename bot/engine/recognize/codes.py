@@ -137,7 +137,8 @@ _SHAPES = [
         0.95,
         ("curl",),
     ),
-    (re.compile(r"\bGnuTLS\s+error\s+(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
+    # "GnuTLS error -15", and with the word left out, "errors in GnuTLS -15".
+    (re.compile(r"\bGnuTLS\s+(?:error\s+)?(?P<code>-\d{1,3})", _I), "gnutls", 0.97, ("gnutls",)),
     (
         re.compile(
             r"\balert[ \t]*(?:(?:number|code)[ \t]*(?:is[ \t]+)?[:=#]?|#)?[ \t]*"
@@ -219,9 +220,11 @@ _ERRNO = [
         ("()",),
     ),
 ]
-# A free-standing number that could be a code: three digits, or a five-digit socket error.
+# A free-standing number that could be a code: three digits, or a five-digit socket or
+# WinINet error (10004..11033, 12001..12199).
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.,:/$#+@])(?<![\dA-Za-z]-)(?P<code>[1-6]\d\d|1[01]\d\d\d)(?![A-Za-z0-9_%]|[.,:/]\d)"
+    r"(?<![A-Za-z0-9_.,:/$#+@])(?<![\dA-Za-z]-)(?P<code>[1-6]\d\d|1[01]\d\d\d|12[01]\d\d)"
+    r"(?![A-Za-z0-9_%]|[.,:/]\d)"
 )
 # What follows a reply code: its text (not more numbers, as in a table), or nothing.
 _REPLY_TEXT = re.compile(r"[ \t-]+[^\d\s]|\s*$|\s*['\"`]")
@@ -241,7 +244,7 @@ _REPORT_VERB_BEFORE = re.compile(
 _REPLY_SENTENCE = re.compile(r"\s*[A-Z][a-z]+\s+[a-z]")
 _NOISE_AFTER = re.compile(
     r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
-    r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|mins?|minutes?|hours?|days?|connections?|"
+    r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|milliseconds?|msecs?|mins?|minutes?|hours?|days?|connections?|"
     r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b|"
     # a fraction ("530 / 530" checks done), a list of codes ("502 503 504"), a config value
     r"^\s*/\s*\d|^\s+[1-5]\d\d\b|^\s*;",

@@ -17,6 +17,7 @@ FindingKind = Literal["code", "errno", "name", "phrase", "lookup", "search"]
 
 _TOKEN = re.compile(r"\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_DOTLESS_I = "\u0131"
 # How far to look for the ends of a line: a megabyte-long line must not be scanned per number.
 LINE_REACH = 512
 
@@ -62,8 +63,10 @@ def cues_settle(chosen: Entry, readings: Iterable[Entry], protocols: Mapping[str
 
 
 def normalize(text: str) -> str:
-    """Lower case words only: 'FileNotFound' and "file not found." compare equal."""
-    return " ".join(_TOKEN.findall(_CAMEL.sub(" ", text).casefold()))
+    """Lower case words only: 'FileNotFound' and "file not found." compare equal. A Turkish
+    keyboard's dotless i ("pkıx path") is an i: English error text typed there holds it."""
+    folded = _CAMEL.sub(" ", text).casefold().replace(_DOTLESS_I, "i")
+    return " ".join(_TOKEN.findall(folded))
 
 
 def line_start(text: str, position: int) -> int:

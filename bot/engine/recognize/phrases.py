@@ -32,6 +32,9 @@ EXACT_SCORE = 100.0
 MISREAD_SHARE = 0.8
 # A fuzzy match with one of its anchor words absent from the line must score this much.
 MISSING_WORD_CUTOFF = 93.0
+# A line holding every word of a wording, in any order and with other words between ("Unsupported
+# operation in ..." for "Operation unsupported"), counts while at most this many times as long.
+WHOLE_WORDS_REACH = 2.5
 
 _ERRORISH_LINE = re.compile(
     r"(?im)^.*(?:error|fail|denied|refused|reset|timed? ?out|unable|cannot|can't|could ?n[o']t|"
@@ -271,7 +274,7 @@ class PhraseFinder:
             index
             for index, phrase in enumerate(phrases)
             if index not in found
-            and wordy <= 2 * len(phrase.norm)
+            and wordy <= WHOLE_WORDS_REACH * len(phrase.norm)
             and (index not in scored or set(phrase.norm.split()) <= set(tokens))
         ]
         if rest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine import Answer
 from tests.support import engine
+from tests.support import found_keys as keys
 
 
 def explain(text: str) -> Answer:
@@ -94,3 +95,18 @@ def test_tls_at_the_end_of_a_line_does_not_take_the_next_lines_time() -> None:
         "Publish over FTP with explicit TLS\n00:41:07 504 Security mechanism not understood"
     )
     assert not any(protocol == "tls" for protocol, _ in keys), keys
+
+
+def test_a_gnutls_number_after_the_library_name_is_read_without_the_word_error() -> None:
+    found = keys("mirror sync stopped: errors in GnuTLS -15 on every retry")
+    assert ("tls", "10") in found, f"GnuTLS -15 is an unexpected packet: {found}"
+
+
+def test_a_bare_wininet_number_with_an_error_word_after_it_is_a_code() -> None:
+    found = keys("the 12029 code is thrown again after the proxy change")
+    assert found == [("wininet", "12029")], f"12029 is WinINet's cannot-connect: {found}"
+
+
+def test_a_duration_in_milliseconds_is_no_socket_error() -> None:
+    found = keys("curl: (28) Operation timed out after 10009 milliseconds with 0 bytes received")
+    assert found == [("curl", "28")], f"10009 is a duration here: {found}"

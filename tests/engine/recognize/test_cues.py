@@ -56,3 +56,8 @@ def test_only_the_opening_of_a_long_text_is_scanned() -> None:
     reach = engine().vocabulary.cue_scan_chars
     text = "x" * reach + " ftp"
     assert cue(text, "ftp") == 0, f"a cue after the first {reach} characters should not count"
+
+
+def test_a_libcurl_function_name_is_a_curl_cue() -> None:
+    _, cues, _ = engine().observe("curl_easy_setopt_failed while the nightly job ran", asked=False)
+    assert cues.protocols["curl"] > 0, dict(cues.protocols)

@@ -65,3 +65,9 @@ def test_normalized_wordings_compare_equal_whatever_their_case_and_punctuation()
     assert normalize("FileNotFound") == normalize("file not found."), (
         "a CamelCase name and a sentence of the same words should normalize alike"
     )
+
+
+def test_a_dotless_i_typed_on_a_turkish_keyboard_reads_as_an_i() -> None:
+    assert normalize("PKIX yolu oluşturma: pkıx path building failed") == normalize(
+        "PKIX yolu oluşturma: PKIX path building failed"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.engine.recognize import Finding
 from bot.engine.recognize.names import NameFinder
-from tests.support import bundled_kb, cues_of
+from tests.support import bundled_kb, cues_of, found_keys
 
 
 def names_in(text: str) -> list[Finding]:
@@ -62,3 +62,13 @@ def test_a_posix_name_that_file_systems_raise_too_is_weaker_evidence() -> None:
         "EACCES is raised by file systems as often as by sockets, so it should say less of a "
         f"socket error than ECONNREFUSED: {file_or_socket.confidence} vs {socket_only.confidence}"
     )
+
+
+def test_python_s_error_for_a_missing_remote_file_is_sftp_s_no_such_file() -> None:
+    found = found_keys("listdir raises FileNotFoundError for a folder the server shows")
+    assert ("sftp", "2") in found, f"paramiko raises it for SSH_FX_NO_SUCH_FILE: {found}"
+
+
+def test_the_posix_name_for_a_missing_file_is_sftp_s_no_such_file() -> None:
+    found = found_keys("get() fails with IOError(errno.ENOENT) on the nightly export")
+    assert found == [("sftp", "2")], f"sftp servers map ENOENT to SSH_FX_NO_SUCH_FILE: {found}"

@@ -8,7 +8,7 @@ from rapidfuzz import fuzz
 
 from bot.engine.recognize import Finding
 from bot.engine.recognize.phrases import FUZZY_CUTOFF
-from tests.support import cues_of, engine
+from tests.support import cues_of, engine, found_keys
 
 
 def phrases_in(text: str) -> list[Finding]:
@@ -94,3 +94,38 @@ def test_the_wordings_own_words_do_not_carry_it_to_another_protocol() -> None:
 def test_a_wording_that_is_only_a_title_still_answers_when_no_other_matches() -> None:
     keys = found("A connection with the server could not be established")
     assert keys == {("wininet", "12029")}, keys
+
+
+def test_the_sftp_description_of_a_generic_failure_is_sftp_failure() -> None:
+    text = "rename: An error occurred, but no specific error code exists to describe the failure."
+    assert found_keys(text) == [("sftp", "4")], found_keys(text)
+
+
+def test_lwip_s_wording_for_a_taken_address_is_address_in_use() -> None:
+    text = "httpd: bind to port 80 failed: Address in use."
+    assert ("winsock", "10048") in found_keys(text), found_keys(text)
+
+
+def test_newlib_s_wording_for_an_unreachable_host_is_no_route_to_host() -> None:
+    text = 'mqtt: connect() failed, errno 118, "Host is unreachable"'
+    assert ("winsock", "10065") in found_keys(text), found_keys(text)
+
+
+def test_cloudflare_s_522_status_line_reads_as_http() -> None:
+    text = "FTP mirror job stopped: (522) Origin Connection Time-out"
+    assert found_keys(text) == [("http", "522")], found_keys(text)
+
+
+def test_the_chinese_windows_text_of_a_forbidden_socket_access_is_wsaeacces() -> None:
+    text = "启动失败：以一种访问权限不允许的方式做了一个访问套接字的尝试。"
+    assert found_keys(text) == [("winsock", "10013")], found_keys(text)
+
+
+def test_rfc_959_s_head_of_the_550_text_alone_is_ftp_550() -> None:
+    text = "STOR report.csv: Requested action not taken"
+    assert ("ftp", "550") in found_keys(text), found_keys(text)
+
+
+def test_a_short_line_with_every_word_of_a_wording_in_another_order_matches() -> None:
+    text = "Unsupported operation when the mirror syncs"
+    assert found_keys(text) == [("sftp", "8")], found_keys(text)

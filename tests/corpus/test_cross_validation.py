@@ -17,14 +17,14 @@ from bot.engine import Engine, load_vocabulary
 from bot.training import UNTRAINED, Report, cross_validate
 from tests.support import CROSS_VALIDATED, SHARED_CORPORA, bundled_kb
 
-# The figures this commit reaches, each with a little room for the folds' chance. The issue's
-# goals are higher (decisive >= 95%, recall >= 85% at <= 5% false replies): these floors hold
-# what is reached, so that a change that loses ground fails here.
-MIN_DECISIVE_ACCURACY = 0.91
+# Decisive accuracy and false replies are the goals themselves. Recall is held where it is
+# (63.5% at 2.4% false replies), below the goal of 85% at <= 5%: a change that loses ground fails.
+# The folds and the fits are deterministic, so the figures repeat exactly from run to run.
+MIN_DECISIVE_ACCURACY = 0.95
 MAX_FALSE_REPLY_RATE = 0.05
-MIN_REPLY_RECALL = 0.58
+MIN_REPLY_RECALL = 0.61
 # The whole trade-off, pooled out-of-fold: recall at 10% false replies.
-MIN_RECALL_AT_TEN_PERCENT = 0.78
+MIN_RECALL_AT_TEN_PERCENT = 0.82
 
 
 @pytest.fixture(scope="module")

@@ -310,7 +310,7 @@ class CodeFinder:
                 continue
             for match in pattern.finditer(text):
                 claimed.add(match.start("errno"))  # an errno is no other code, read or not
-                finding = self._errno_finding(text, match)
+                finding = self._errno_finding(text, match, cues)
                 if finding:
                     findings.append(finding)
         for explicit, forced, confidence, literals in _EXPLICIT:
@@ -515,12 +515,14 @@ class CodeFinder:
             self._wording_cache[entry.key] = cached
         return cached
 
-    def _errno_finding(self, text: str, match: re.Match[str]) -> Finding | None:
+    def _errno_finding(self, text: str, match: re.Match[str], cues: Cues) -> Finding | None:
         number = int(match["errno"])
         span = (match.start(), match.end())
         after = text[match.end() : line_end(text, match.end())]
         if 0 <= number < _SOCKET_ERRNO_FROM and _PATH_AFTER.search(after):
             return None  # "[Errno 13] Permission denied: '/srv/in/a.csv'": a file's, not a socket's
+        if 0 <= number < _SOCKET_ERRNO_FROM and cues.protocols["sftp"] > 0:
+            return None  # paramiko raises IOError(errno.EACCES) for SFTP's own permission denial
         if number >= 10000 or number in (6, 8, 87, 995, 996, 997):
             entry = self.kb.get("winsock", str(number))
             confidence = 0.95

@@ -67,6 +67,8 @@ class NameFinder:
                 if entry is not None:
                     folded = word.casefold()
                     weak = folded if folded in self._symbols else folded.rpartition(".")[2]
+                    if weak in self._weak_symbols and cues.protocols["sftp"] > 0:
+                        continue  # EACCES in an SFTP client: SFTP's denial, not a socket's
                     confidence = 0.6 if weak in self._weak_symbols else 0.9
                     findings.append(
                         Finding(entry, confidence, match.span(), "name", word, (entry,))

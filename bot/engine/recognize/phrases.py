@@ -194,11 +194,13 @@ class PhraseFinder:
                 if score and (score, closeness) > scored.get(entry.key, (entry, 0.0, 0.0))[1:]:
                     scored[entry.key] = (entry, score, closeness)
         ranked = sorted(scored.values(), key=lambda item: (-item[1], -item[2]))
-        span = (0, len(query))
-        return [
-            Finding(entry, score / 100 * 0.8, span, "search", query, (entry,))
-            for entry, score, _ in ranked[:limit]
-        ]
+        if not ranked:
+            return []
+        # One answer, the closest wording's; the next closest are its other readings, not
+        # separate errors for the decision to weigh against it.
+        best, score, _ = ranked[0]
+        readings = tuple(entry for entry, _, _ in ranked[:limit])
+        return [Finding(best, score / 100 * 0.8, (0, len(query)), "search", query, readings)]
 
     def find(self, text: str, cues: Cues, asked: bool) -> list[Finding]:
         cutoff = ASKED_FUZZY_CUTOFF if asked else FUZZY_CUTOFF

@@ -89,6 +89,8 @@ def _drop_names_a_wording_spells_out(text: str, findings: list[Finding]) -> list
 
 def _words(name: str) -> str:
     return normalize(name.replace("_", " "))
+
+
 def _read_wordings_as_their_codes(findings: list[Finding]) -> list[Finding]:
     """A wording of several entries, in a text that also names one of them by its code or
     name ("curl: (35)" after OpenSSL's SSL_connect wording), is that entry's wording: the code

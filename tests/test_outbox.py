@@ -26,7 +26,7 @@ def store() -> MemoryStore:
 
 def outbox_on(fake: FakeSlack, store: StateStore, **options: float) -> Outbox:
     client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, retry_handlers=[])
-    return Outbox(client, store, **options)  # type: ignore[arg-type]
+    return Outbox(client, store, **options)
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def outbox(fake_slack: FakeSlack, store: MemoryStore) -> Iterator[Outbox]:
 
 def reply(n: int, channel: str = "C0OUT0001", **fields: object) -> Reply:
     thread = f"1700000{n:03d}.000100"
-    return Reply.of(f"Ev{channel}{n}", channel, HELLO, thread, **fields)  # type: ignore[arg-type]
+    return Reply.of(f"Ev{channel}{n}", channel, HELLO, thread, **fields)
 
 
 def outcome(name: str) -> float:

@@ -254,8 +254,8 @@ def test_forgetting_reaches_marks_made_in_memory_during_an_outage() -> None:
 
 def _race_in_a_process(path: str, key: str, barrier: object, results: object) -> None:
     store = SqliteStore(Path(path))
-    barrier.wait()  # type: ignore[attr-defined]
-    results.put(store.first_time(key, 60))  # type: ignore[attr-defined]
+    barrier.wait()
+    results.put(store.first_time(key, 60))
 
 
 def test_first_time_is_true_for_exactly_one_of_several_processes(tmp_path: Path) -> None:

@@ -8,13 +8,13 @@ import os
 
 from slack_sdk.web import WebClient
 
-from bot.listeners.files import MAX_FILE_BYTES, looks_binary, shared_text
+from bot.listeners.files import MAX_FILE_BYTES, SharedText, looks_binary, shared_text
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 LOG = b"Command: STOR a.csv\nResponse: 553 File name not allowed.\n"
 
 
-def read(fake: FakeSlack, *file_ids: str, budget: int = 1_500_000):  # type: ignore[no-untyped-def]
+def read(fake: FakeSlack, *file_ids: str, budget: int = 1_500_000) -> SharedText:
     client = WebClient(token=BOT_TOKEN, base_url=fake.api_url)
     return shared_text(client, [{"id": file_id} for file_id in file_ids], fake.api_url, budget)
 

@@ -37,6 +37,10 @@ def test_retries_reaching_another_worker_are_not_answered_twice(
             ),
             timeout=30,
         )
+        # Handled is not yet posted: the outbox posts a moment later, on its own threads.
+        fake_slack.wait_for(
+            lambda: all(fake_slack.thread_posts(event["ts"]) for event in events), timeout=30
+        )
         answered = [len(fake_slack.thread_posts(event["ts"])) for event in events]
     assert answered.count(2) == 0, f"{answered.count(2)} of {len(events)} answered twice"
     assert answered.count(1) == len(events)

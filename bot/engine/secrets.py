@@ -11,6 +11,7 @@ was exposed in the text read as well as in the text given. Secrets someone maske
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Never typed by people, so a run of it means: errdesk masked a secret here.
@@ -158,7 +159,7 @@ def find(text: str) -> list[Secret]:
     for kind, pattern, triggers in _PATTERNS:
         if not any(trigger in lowered for trigger in triggers):
             continue
-        for match in pattern.finditer(text):
+        for match in _matches(pattern, text, lowered, triggers):
             group = "quoted" if match.groupdict().get("quoted") else "secret"
             start, end = match.span(group)
             value = match[group]
@@ -167,6 +168,39 @@ def find(text: str) -> list[Secret]:
             if not any(start < other.end and other.start < end for other in found):
                 found.append(Secret(kind, start, end))
     return sorted(found, key=lambda secret: (secret.start, secret.end))
+
+
+def _matches(
+    pattern: re.Pattern[str], text: str, lowered: str, triggers: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """The pattern's matches, sought only on the lines that hold one of its triggers: a long
+    log holds "pass" or "key" somewhere, and scanning all of it for each pattern is what costs.
+    A pattern that spans lines (a private key block) reads the whole text."""
+    if pattern.flags & re.DOTALL or len(lowered) != len(text):
+        # a block of lines, or a text whose lower case moved its offsets ("İ" is two characters)
+        yield from pattern.finditer(text)
+        return
+    for start, end in _trigger_lines(text, lowered, triggers):
+        yield from pattern.finditer(text, start, end)
+
+
+def _trigger_lines(text: str, lowered: str, triggers: tuple[str, ...]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for trigger in triggers:
+        position = lowered.find(trigger)
+        while position != -1:
+            start = text.rfind("\n", 0, position) + 1
+            end = text.find("\n", position)
+            end = len(text) if end == -1 else end
+            spans.append((start, end))
+            position = lowered.find(trigger, end)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def exposed_secrets(text: str) -> tuple[str, ...]:

@@ -52,6 +52,15 @@ class Source:
 def read(text: str) -> Source:
     """Bound the size, undo Slack's markup, fold unicode look-alikes (fullwidth digits...) and
     mask credentials in place."""
+    return _masked(_prepared(text))
+
+
+def _masked(source: Source) -> Source:
+    return Source(mask(source.text), source.edits)
+
+
+def _prepared(text: str) -> Source:
+    """`read` but for the masking, which comes last."""
     source = Source(text)
     if len(text) > MAX_SCAN_CHARS:
         tail = len(text) - (MAX_SCAN_CHARS - HEAD_CHARS)
@@ -69,7 +78,7 @@ def read(text: str) -> Source:
             source = _substitute(
                 source, _NON_ASCII_RUN, lambda m: unicodedata.normalize("NFKC", m.group(0))
             )
-    return Source(mask(source.text.translate(_CONTROL_TO_SPACE)), source.edits)
+    return Source(source.text.translate(_CONTROL_TO_SPACE), source.edits)
 
 
 def _substitute(
@@ -127,10 +136,11 @@ _THREE_DIGITS = re.compile(r"[45]\d\d")
 
 
 def read_message(text: str) -> Source:
-    """A message as the engine reads it: `read`, and a long log focused on what can matter."""
-    source = read(text)
+    """A message as the engine reads it: `read`, with a long log focused on what can matter
+    before its credentials are masked (what focus leaves out is never read, nor repeated)."""
+    source = _prepared(text)
     ranges = focus(source.text)
-    return keep(source, ranges) if ranges else source
+    return _masked(keep(source, ranges) if ranges else source)
 
 
 def focus(text: str) -> list[tuple[int, int]] | None:

@@ -14,6 +14,7 @@ from bot.engine import Answer, Engine, KnowledgeError, load_engine, load_knowled
 from bot.engine.knowledge import PROTOCOLS, ContextAdvice, Problem, read_knowledge
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
+from bot.evaluation import CorpusError
 from bot.render.text import NOTHING_FOUND, heading, render_list, render_text, secret_warning
 from bot.terminal import paste_marks, read_all, read_message
 
@@ -57,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
+    except CorpusError as error:  # eval, model train, model report
+        print(f"errdesk: {error}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -361,14 +367,9 @@ def _training_engine(settings: Settings) -> Engine:
 
 def _model_train(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine.model import SHIPPED_MODEL
-    from bot.evaluation import CorpusError
     from bot.training import train
 
-    try:
-        model = train(_training_engine(settings), args.corpus)
-    except CorpusError as error:
-        print(f"errdesk: {error}", file=sys.stderr)
-        return 2
+    model = train(_training_engine(settings), args.corpus)
     out = args.out or SHIPPED_MODEL
     out.write_text(json.dumps(model.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(
@@ -379,27 +380,14 @@ def _model_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _model_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import CorpusError
     from bot.training import cross_validate
 
-    try:
-        report = cross_validate(_training_engine(settings), args.corpus)
-    except CorpusError as error:
-        print(f"errdesk: {error}", file=sys.stderr)
-        return 2
-    print(report.render())
+    print(cross_validate(_training_engine(settings), args.corpus).render())
     return 0
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import CorpusError, evaluate_file
+    from bot.evaluation import evaluate_file
 
-    try:
-        report = evaluate_file(_engine(settings), args.corpus)
-    except CorpusError as error:
-        print(f"errdesk: {error}", file=sys.stderr)
-        if error.hint:
-            print(f"  {error.hint}", file=sys.stderr)
-        return 2
-    print(report.render(max_misses=args.misses))
+    print(evaluate_file(_engine(settings), args.corpus).render(max_misses=args.misses))
     return 0

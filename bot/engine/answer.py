@@ -15,7 +15,6 @@ from bot.engine.knowledge import PROTOCOLS, Entry, KnowledgeBase
 from bot.engine.model import DecisionModel, FeatureReader, load_model
 from bot.engine.recognize import Cues, Finding, Recognizer
 from bot.engine.recognize.cues import read_cues
-from bot.engine.secrets import exposed_secrets
 from bot.engine.source import Source, read_message
 from bot.engine.triage import FailureContext, triage
 from bot.engine.vocabulary import Vocabulary, load_vocabulary
@@ -238,7 +237,7 @@ class Engine:
         conversation: Conversation | None = None,
     ) -> Answer:
         text = source.text
-        secrets = exposed_secrets(text)
+        secrets = source.secrets
         decision = self.decider.decide(findings, text, cues, asked, conversation)
         decisive = decision.decisive
         if decisive is None:

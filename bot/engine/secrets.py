@@ -205,14 +205,22 @@ def _trigger_lines(text: str, lowered: str, triggers: tuple[str, ...]) -> list[t
 
 def exposed_secrets(text: str) -> tuple[str, ...]:
     """The kinds of credential exposed in `text`, never the credentials themselves."""
-    seen = {secret.kind for secret in find(text)}
+    return kinds_of(find(text))
+
+
+def kinds_of(secrets: list[Secret]) -> tuple[str, ...]:
+    seen = {secret.kind for secret in secrets}
     return tuple(kind for kind in KINDS if kind in seen)
 
 
 def mask(text: str) -> str:
     """`text` with each exposed credential's characters replaced by MASK (line breaks and
     spaces kept), so it has the same length and the same offsets as before."""
-    secrets = find(text)
+    return masked(text, find(text))
+
+
+def masked(text: str, secrets: list[Secret]) -> str:
+    """`text` with the characters of these credentials (found in it) replaced by MASK."""
     if not secrets:
         return text
     pieces: list[str] = []

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.engine.secrets import mask
+from bot.engine.secrets import find, kinds_of, masked
 
 # Longer texts are cut to their head and tail: the decisive failure of a huge log is near its end.
 MAX_SCAN_CHARS = 4_194_304
@@ -35,6 +35,8 @@ Segments = tuple[tuple[int, int], ...]
 class Source:
     text: str
     edits: tuple[Segments, ...] = ()
+    # The kinds of credential masked in `text` (set by the reading, which alone sees them).
+    secrets: tuple[str, ...] = ()
 
     def original(self, offset: int) -> int:
         """The offset in the given text of `offset` in this one (the start of its piece for
@@ -56,7 +58,9 @@ def read(text: str) -> Source:
 
 
 def _masked(source: Source) -> Source:
-    return Source(mask(source.text), source.edits)
+    """Last: credentials masked one for one, and the kinds found kept for the answer's warning."""
+    found = find(source.text)
+    return Source(masked(source.text, found), source.edits, kinds_of(found))
 
 
 def _prepared(text: str) -> Source:

@@ -86,10 +86,12 @@ class Report:
         if len(self.by_kind) > 1:
             lines.append("\nby kind of message:   cases  decisive  recall  false replies")
             for kind, part in sorted(self.by_kind.items()):
-                lines.append(
-                    f"  {kind:<18} {part.cases:>6} {part.decisive_accuracy:>9.1%} "
-                    f"{part.reply_recall:>7.1%} {part.false_reply_rate:>9.1%}"
-                )
+                # A kind with no message wanting a reply (chat) has no decisive or recall.
+                wanted = part.positives > 0
+                decisive = f"{part.decisive_accuracy:>9.1%}" if wanted else f"{'-':>9}"
+                recall = f"{part.reply_recall:>7.1%}" if wanted else f"{'-':>7}"
+                unwanted = f"{part.false_reply_rate:>9.1%}" if part.negatives else f"{'-':>9}"
+                lines.append(f"  {kind:<18} {part.cases:>6} {decisive} {recall} {unwanted}")
         if self.misses and max_misses:
             lines.append(f"\nmisses ({len(self.misses)}):")
             for case, why in self.misses[:max_misses]:

@@ -144,17 +144,20 @@ class LinearModel:
 
     def logit(self, features: Mapping[str, float]) -> float:
         """The weighted sum, over the features present only: the standardization folded into
-        one coefficient a feature and one constant, as it is computed for every message."""
+        one coefficient a feature and one constant, as it is computed for every message. The
+        loop runs over the message's few features, not over the model's many weights; a
+        feature at 0 adds nothing, alone or in a pair."""
         constant, coefficients, pairs = self._folded
-        present = features.keys()
-        total = constant + sum(
-            coefficients[name] * features[name] for name in coefficients.keys() & present
-        )
-        for left in pairs.keys() & present:
-            rights = pairs[left]
-            total += features[left] * sum(
-                rights[right] * features[right] for right in rights.keys() & present
-            )
+        total = constant
+        for name, value in features.items():
+            if not value:
+                continue
+            total += coefficients.get(name, 0.0) * value
+            rights = pairs.get(name)
+            if rights is not None:
+                total += value * sum(
+                    weight * features.get(right, 0.0) for right, weight in rights.items()
+                )
         return total
 
     @cached_property

@@ -72,7 +72,10 @@ class Decider:
         return Decision(decisive, reply, probability, rule, features, self.model.reply)
 
     def decisive(self, findings: list[Finding], text: str, cues: Cues, shape: Shape) -> Finding:
-        """The finding the rank model scores highest; the earlier one on a tie."""
+        """The finding the rank model scores highest; the earlier one on a tie. A single
+        finding is its own decisive: ranking it against nothing would only cost time."""
+        if len(findings) == 1:
+            return findings[0]
         return max(
             findings,
             key=lambda f: (

@@ -25,7 +25,7 @@ from typing import Any, TypeGuard
 from bot.engine.knowledge import PROTOCOLS
 from bot.engine.recognize import Cues, Finding, normalize
 from bot.engine.recognize.finding import line_end, line_start
-from bot.engine.vocabulary import Vocabulary
+from bot.engine.vocabulary import PatternList, Vocabulary
 
 MODEL_FORMAT = "errdesk-decision-model"
 MODEL_VERSION = 1
@@ -96,8 +96,6 @@ _CODE_SYNTAX = re.compile(
     r"return |if \(|}\s*$|#include|raise |except |catch\s*\()|=>|\);\s*$",
     re.M,
 )
-# A pattern that begins with a plain word: "\\bshould\\b[^.]{0,40}...", "\\bfyi\\b".
-_LEADING_WORD = re.compile(r"^(?:\\b)?(?P<word>[A-Za-z]{2,})(?=\\b|\\s|[^A-Za-z?*+{(|\[]|$)")
 # A word as the vocabulary's lists name them: "can't" and "i'm" whole.
 _WORD_TOKEN = re.compile(r"[\w']+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -563,35 +561,6 @@ def _kind_group(finding: Finding) -> str:
 
 def _capped(count: int | float) -> float:
     return float(min(count, MAX_COUNT))
-
-
-@dataclass(frozen=True)
-class PatternList:
-    """A `_patterns` list of the vocabulary, searched case-insensitively. Most of its patterns
-    begin with a plain word (`\\bshould\\b...`): those run only when the text holds that word,
-    a substring test at C speed, so a text with none of them costs a few look-ups."""
-
-    led: tuple[tuple[str, re.Pattern[str]], ...]
-    always: re.Pattern[str] | None
-
-    @classmethod
-    def of(cls, patterns: Iterable[str]) -> PatternList:
-        led: list[tuple[str, re.Pattern[str]]] = []
-        rest: list[str] = []
-        for pattern in patterns:
-            leading = _LEADING_WORD.match(pattern)
-            if leading:
-                led.append((leading["word"].lower(), re.compile(pattern, re.I)))
-            else:
-                rest.append(pattern)
-        always = re.compile("|".join(f"(?:{p})" for p in rest), re.I) if rest else None
-        return cls(tuple(led), always)
-
-    def search(self, text: str) -> bool:
-        lowered = text.lower()
-        if any(word in lowered and pattern.search(text) for word, pattern in self.led):
-            return True
-        return self.always is not None and self.always.search(text) is not None
 
 
 def _lines(text: str) -> tuple[tuple[int, str], ...]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bot.engine.vocabulary import Vocabulary, load_vocabulary
+from bot.engine.vocabulary import PatternList, Vocabulary, load_vocabulary
 
 FTP_VERBS = [
     "ABOR",
@@ -406,11 +406,11 @@ def triage(text: str, vocabulary: Vocabulary | None = None) -> Triage:
 
 def message_situations(text: str, vocabulary: Vocabulary) -> frozenset[str]:
     """The situations the message states once for all its failures."""
+    lowered = text.lower()
     said = {
         situation
         for situation in MESSAGE_SITUATIONS
-        if (pattern := _said(vocabulary.words(f"situations.{situation}.said_patterns")))
-        and pattern.search(text)
+        if _said(vocabulary.words(f"situations.{situation}.said_patterns")).search(text, lowered)
     }
     if said & _WORKS_SOMEWHERE:
         said.discard("fails-for-everyone")
@@ -424,9 +424,9 @@ def message_situations(text: str, vocabulary: Vocabulary) -> frozenset[str]:
 
 
 @cache
-def _said(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One situation's patterns as one expression, compiled once per list."""
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
+def _said(patterns: tuple[str, ...]) -> PatternList:
+    """One situation's patterns, compiled once per list."""
+    return PatternList.of(patterns)
 
 
 @cache

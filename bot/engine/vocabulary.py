@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from re import _parser as regex_parser  # type: ignore[attr-defined]  # the stdlib's own parser
 from typing import Any
 
 from bot.engine.knowledge import PROTOCOLS, KnowledgeError, Problem, bundled_dir
 
 VOCABULARY_FOLDER = "vocabulary"
 _CUE_FIELDS = frozenset({"words", "strings", "prefixes", "methods"})
+# Characters below this are ASCII: only they fold to their lower case as `str.lower` does.
+ASCII_LIMIT = 128
 
 
 @dataclass
@@ -217,3 +221,138 @@ def _texts(value: Any, file: str, where: str, problems: list[Problem]) -> list[s
         problems.append(Problem(file, "", where, "must be a list of non-empty strings"))
         return None
     return list(value)
+
+
+# A pattern's leading strings are kept to this many: beyond, the pattern is guarded by fewer,
+# shorter ones (each still starts every match), so its guard stays a few substring tests.
+MAX_GUARD_STRINGS = 8
+# Leading strings this long are telling enough: longer ones would only add substring tests.
+GUARD_CHARS = 5
+# A character class of at most this many characters leads with each of them ("[1-6]").
+MAX_CLASS_CHARS = 10
+_ZERO_WIDTH = frozenset({regex_parser.AT, regex_parser.ASSERT, regex_parser.ASSERT_NOT})
+
+
+@dataclass(frozen=True)
+class PatternList:
+    """A `_patterns` list of the vocabulary, searched case-insensitively: whether any of its
+    patterns occurs. Each pattern is guarded by the strings one of which starts every match of
+    it ("\\b(?:works?|connects?)" by "work" and "connect"), read from the pattern itself; on an
+    ASCII text only the patterns whose strings the lower-cased text holds run, found with a
+    substring test each at C speed, so a text with none of them costs a few look-ups. A text
+    that is not ASCII is searched for every pattern: case-folding beyond ASCII ("ſ" matches
+    "s") would slip past the guards."""
+
+    # Each guarding string, and the patterns (by position in `guarded`) it guards.
+    guards: tuple[tuple[str, tuple[int, ...]], ...]
+    guarded: tuple[re.Pattern[str], ...]
+    unguarded: re.Pattern[str] | None
+    every: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> PatternList:
+        patterns = tuple(patterns)
+        guards: dict[str, list[int]] = {}
+        guarded: list[re.Pattern[str]] = []
+        rest = []
+        for pattern in patterns:
+            strings = leading_strings(pattern)
+            if not strings:
+                rest.append(pattern)
+                continue
+            for string in strings:
+                guards.setdefault(string, []).append(len(guarded))
+            guarded.append(re.compile(pattern, re.I))
+        return cls(
+            tuple((string, tuple(positions)) for string, positions in guards.items()),
+            tuple(guarded),
+            _any_of(rest),
+            _any_of(patterns),
+        )
+
+    def search(self, text: str, lowered: str | None = None) -> bool:
+        """Whether any pattern occurs in `text`; `lowered` is `text.lower()` when the caller
+        has it already."""
+        if not text.isascii():
+            return self.every is not None and self.every.search(text) is not None
+        lowered = text.lower() if lowered is None else lowered
+        woken = {p for string, positions in self.guards if string in lowered for p in positions}
+        if any(self.guarded[position].search(text) for position in woken):
+            return True
+        return self.unguarded is not None and self.unguarded.search(text) is not None
+
+
+def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = [f"(?:{pattern})" for pattern in patterns]
+    return re.compile("|".join(alternatives), re.I) if alternatives else None
+
+
+def leading_strings(pattern: str) -> tuple[str, ...]:
+    """Lower-case ASCII strings one of which starts every match of `pattern` (ignoring case)
+    in an ASCII text, the fewest that say so; empty when the pattern may begin with anything."""
+    starts, _ = _sequence_starts(regex_parser.parse(pattern, re.I).data)
+    if "" in starts:
+        return ()
+    # A string holding another adds nothing to the guard: "worked" is there only if "work" is.
+    kept = sorted(starts, key=lambda start: (len(start), start))
+    return tuple(s for i, s in enumerate(kept) if not any(t in s for t in kept[:i]))
+
+
+def _sequence_starts(items: Any) -> tuple[set[str], bool]:
+    """The strings a match of these parsed items starts with, and whether each match is
+    exactly one of them (then what follows the items starts a match too)."""
+    starts = {""}
+    for op, argument in items:
+        if op in _ZERO_WIDTH:
+            continue
+        element = _element_starts(op, argument)
+        if element is None:
+            return starts, False
+        strings, whole = element
+        longer = {start + string for start in starts for string in strings}
+        if len(longer) > MAX_GUARD_STRINGS:
+            return starts, False
+        starts = longer
+        if not whole or min(map(len, starts)) >= GUARD_CHARS:
+            return starts, False
+    return starts, True
+
+
+def _element_starts(op: Any, argument: Any) -> tuple[set[str], bool] | None:
+    """What one parsed element starts with, as `_sequence_starts` says; None when unknown."""
+    if op == regex_parser.LITERAL:
+        return ({chr(argument).lower()}, True) if argument < ASCII_LIMIT else None
+    if op == regex_parser.IN:
+        return _class_starts(argument)
+    if op == regex_parser.SUBPATTERN:
+        return _sequence_starts(argument[-1])
+    if op == regex_parser.BRANCH:
+        strings: set[str] = set()
+        whole = True
+        for alternative in argument[1]:
+            starts, alternative_whole = _sequence_starts(alternative)
+            strings |= starts
+            whole = whole and alternative_whole
+        return strings, whole
+    if op in (regex_parser.MAX_REPEAT, regex_parser.MIN_REPEAT):
+        least, most, repeated = argument
+        if least == 0:
+            return None
+        starts, whole = _sequence_starts(repeated)
+        return starts, whole and least == most == 1
+    return None
+
+
+def _class_starts(members: Any) -> tuple[set[str], bool] | None:
+    """A small class of ASCII characters ("[1-6]", "[-*]") starts with each of them."""
+    chars: set[str] = set()
+    for op, argument in members:
+        if op == regex_parser.LITERAL:
+            chars.add(chr(argument))
+        elif op == regex_parser.RANGE and argument[1] - argument[0] < MAX_CLASS_CHARS:
+            chars.update(chr(code) for code in range(argument[0], argument[1] + 1))
+        else:
+            return None  # a negated class, a category (\d, \w), a wide range
+    if len(chars) > MAX_CLASS_CHARS or not all(char.isascii() for char in chars):
+        return None
+    return {char.lower() for char in chars}, True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,13 @@ import pytest
 from bot.engine.knowledge import KnowledgeError, Problem
 from bot.engine.recognize.cues import read_cues
 from bot.engine.triage import Triage
-from bot.engine.vocabulary import VOCABULARY_FOLDER, load_vocabulary, read_vocabulary
+from bot.engine.vocabulary import (
+    VOCABULARY_FOLDER,
+    PatternList,
+    leading_strings,
+    load_vocabulary,
+    read_vocabulary,
+)
 
 
 def site(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -123,3 +130,20 @@ def test_a_sites_cue_word_counts_for_its_protocol(tmp_path: Path) -> None:
     cues = read_cues(text, Triage(), vocabulary).protocols
     assert cues["ftp"] == 1, f"a site's own FTP client name should cue FTP: {dict(cues)}"
     assert "filezilla" in vocabulary.cue_words["ftp"], "the bundled FTP cue words are kept"
+
+
+def test_a_pattern_is_guarded_by_the_strings_that_start_its_matches() -> None:
+    assert leading_strings(r"\b(?:works?|worked|connects?)\b") == ("work", "conne")
+    assert leading_strings(r"\bfyi\b") == ("fyi",)
+    assert leading_strings(r"(?<![\w.])[1-3]\d\d") == ("1", "2", "3")
+    assert leading_strings(r"(?m:^\s*nit:)") == (), "a pattern that may begin with anything"
+    assert leading_strings(r"\b(?:ip )?allow-?list") == (), "an optional start guards nothing"
+
+
+def test_a_pattern_list_finds_what_its_patterns_find() -> None:
+    patterns = [r"\bfyi\b", r"\b(?:works?|worked) from home", r"(?m:^\s*nit:)"]
+    listed = PatternList.of(patterns)
+    for text in ("FYI: fixed", "it WORKED from home", "  nit: naming", "nothing here", "ſyi"):
+        plain = any(re.search(pattern, text, re.I) for pattern in patterns)
+        assert listed.search(text) == plain, text
+    assert listed.search("Works from home, 家"), "a text beyond ASCII is searched in full"

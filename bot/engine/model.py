@@ -246,46 +246,71 @@ class Shape:
 
 
 @dataclass(frozen=True)
-class WordList:
-    """A word list of the vocabulary, looked up in a message's words: one set intersection for
-    the single words, one substring count for each phrase (and each word of a script written
-    without spaces), so a list of hundreds costs little more than a list of ten."""
+class WordLists:
+    """Named word lists of the vocabulary, looked up in a message's words in one pass: each
+    distinct word of the message is a dictionary look-up that says which lists hold it and
+    which of their phrases begin with it, and only those phrases are counted (a substring count
+    each), so a dozen lists of hundreds cost little more than the message has words."""
 
-    words: frozenset[str]
-    # Phrases by their first word: only those whose first word the text holds are looked for.
-    phrases: Mapping[str, tuple[str, ...]]
-    # Items of scripts written without spaces, looked for as they are.
-    unspaced: tuple[str, ...]
+    names: tuple[str, ...]
+    # Each single word, and the lists (by position in `names`) that hold it.
+    by_word: Mapping[str, tuple[int, ...]]
+    # Phrases by their first word, each with its list: sought only where the text holds it.
+    by_first: Mapping[str, tuple[tuple[int, str], ...]]
+    # Items of scripts written without spaces, sought as they are when the text has such script.
+    unspaced: tuple[tuple[int, str], ...]
+    # Phrases that begin with no word: sought in every text.
+    headless: tuple[tuple[int, str], ...]
 
     @classmethod
-    def of(cls, items: Iterable[str]) -> WordList:
-        lowered = {item.lower() for item in items}
-        unspaced = tuple(sorted(item for item in lowered if _CJK.search(item)))
-        words = frozenset(w for w in lowered - set(unspaced) if _WORD_TOKEN.fullmatch(w))
-        by_first: dict[str, list[str]] = {}
-        for phrase in sorted(lowered - words - set(unspaced)):
-            first = _WORD_TOKEN.match(phrase)
-            by_first.setdefault(first.group(0) if first else "", []).append(phrase)
-        return cls(words, {k: tuple(v) for k, v in by_first.items()}, unspaced)
+    def of(cls, lists: Mapping[str, Iterable[str]]) -> WordLists:
+        by_word: dict[str, list[int]] = {}
+        by_first: dict[str, list[tuple[int, str]]] = {}
+        unspaced: list[tuple[int, str]] = []
+        headless: list[tuple[int, str]] = []
+        for index, items in enumerate(lists.values()):
+            for item in sorted({item.lower() for item in items}):
+                first = _WORD_TOKEN.match(item)
+                if _CJK.search(item):
+                    unspaced.append((index, item))
+                elif _WORD_TOKEN.fullmatch(item):
+                    by_word.setdefault(item, []).append(index)
+                elif first:
+                    by_first.setdefault(first.group(0), []).append((index, item))
+                else:
+                    headless.append((index, item))
+        return cls(
+            tuple(lists),
+            {word: tuple(indexes) for word, indexes in by_word.items()},
+            {word: tuple(phrases) for word, phrases in by_first.items()},
+            tuple(unspaced),
+            tuple(headless),
+        )
 
-    def count(self, words: Words) -> int:
-        counts, lowered = words.counts, words.lowered
-        total = sum(counts[word] for word in self.words & counts.keys())
-        for first in self.phrases.keys() & counts.keys():
-            total += sum(lowered.count(phrase) for phrase in self.phrases[first])
-        if words.unspaced:
-            total += sum(lowered.count(item) for item in self.unspaced)
-        return total + sum(lowered.count(phrase) for phrase in self.phrases.get("", ()))
+    def counts(self, words: Words) -> dict[str, int]:
+        """How often each list's items occur in the words, by list name."""
+        totals = [0] * len(self.names)
+        lowered = words.lowered
+        for word, occurrences in words.counts.items():
+            for index in self.by_word.get(word, ()):
+                totals[index] += occurrences
+            for index, phrase in self.by_first.get(word, ()):
+                totals[index] += lowered.count(phrase)
+        for index, item in self._sought_as_they_are(words):
+            totals[index] += lowered.count(item)
+        return dict(zip(self.names, totals, strict=True))
 
     def present(self, words: Words) -> set[str]:
+        """The items of the lists that the words hold."""
         lowered = words.lowered
-        found = set(self.words & words.counts.keys())
-        for first in self.phrases.keys() & words.counts.keys():
-            found.update(phrase for phrase in self.phrases[first] if phrase in lowered)
-        if words.unspaced:
-            found.update(item for item in self.unspaced if item in lowered)
-        found.update(phrase for phrase in self.phrases.get("", ()) if phrase in lowered)
+        found = {word for word in words.counts if word in self.by_word}
+        for word in words.counts:
+            found.update(phrase for _, phrase in self.by_first.get(word, ()) if phrase in lowered)
+        found.update(item for _, item in self._sought_as_they_are(words) if item in lowered)
         return found
+
+    def _sought_as_they_are(self, words: Words) -> tuple[tuple[int, str], ...]:
+        return self.unspaced + self.headless if words.unspaced else self.headless
 
 
 @dataclass(frozen=True)
@@ -304,27 +329,34 @@ class Words:
         return cls(lowered, Counter(_WORD_TOKEN.findall(lowered)), unspaced)
 
 
+# The word lists counted over the whole message, over the decisive finding's sentence, and over
+# the message's opening.
+_MESSAGE_LISTS = (
+    "talk.report.first_person",
+    "talk.report.meeting",
+    "talk.report.help",
+    "talk.report.advice",
+    "talk.report.asks_back",
+    "talk.report.bug_template",
+    "talk.talk.pr_template",
+    "talk.talk.hypothetical",
+    "talk.talk.project",
+    "talk.talk.resolved",
+)
+_SENTENCE_LISTS = ("talk.report.first_person", "talk.report.meeting", "talk.talk.hypothetical")
+_GREETING = "talk.report.greeting"
+
+
 class FeatureReader:
     """The features, built once per vocabulary (its word lists become fast look-ups)."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._words = {
-            name: WordList.of(vocabulary.words(name))
-            for name in (
-                "talk.report.first_person",
-                "talk.report.meeting",
-                "talk.report.help",
-                "talk.report.advice",
-                "talk.report.asks_back",
-                "talk.report.bug_template",
-                "talk.report.greeting",
-                "talk.talk.pr_template",
-                "talk.talk.hypothetical",
-                "talk.talk.project",
-                "talk.talk.resolved",
-            )
-        }
+        self._words = WordLists.of({name: vocabulary.words(name) for name in _MESSAGE_LISTS})
+        self._sentence_words = WordLists.of(
+            {name: vocabulary.words(name) for name in _SENTENCE_LISTS}
+        )
+        self._greeting = WordLists.of({_GREETING: vocabulary.words(_GREETING)})
         self._change_verbs = frozenset(
             w.lower() for w in vocabulary.words("talk.talk.change_verbs")
         )
@@ -332,39 +364,40 @@ class FeatureReader:
         self.discourse_words = tuple(
             sorted({w.lower() for w in vocabulary.words("talk.words.discourse")})
         )
-        self._discourse = WordList.of(self.discourse_words)
+        self._discourse = WordLists.of({"talk.words.discourse": self.discourse_words})
         self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))
         self._resolved = PatternList.of(vocabulary.words("talk.talk.resolved_patterns"))
         self._definition = PatternList.of(vocabulary.words("talk.talk.definition_patterns"))
 
     def shape(self, text: str) -> Shape:
         words = Words.of(text)
-        opening = Words.of(text[:_OPENING_CHARS])
+        opening = words if len(text) <= _OPENING_CHARS else Words.of(text[:_OPENING_CHARS])
+        counts = self._words.counts(words)
         lines = _lines(text)
         nonblank = [line for _, line in lines if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
         first_word = first["word"].lower() if first else ""
         bullets = [m["word"].lower() for m in _BULLET.finditer(text)]
-        first_person = self._words["talk.report.first_person"].count(words)
-        meeting = self._words["talk.report.meeting"].count(words)
+        first_person = counts["talk.report.first_person"]
+        meeting = counts["talk.report.meeting"]
         features = {
             "question": float(bool(_QUESTION.search(text))),
             "first_person": _capped(first_person),
             "meeting_verbs": _capped(meeting),
             "first_person_meeting": float(first_person > 0 and meeting > 0),
-            "help_words": _capped(self._words["talk.report.help"].count(words)),
-            "advice_words": _capped(self._words["talk.report.advice"].count(words)),
-            "asks_for_details": _capped(self._words["talk.report.asks_back"].count(words)),
+            "help_words": _capped(counts["talk.report.help"]),
+            "advice_words": _capped(counts["talk.report.advice"]),
+            "asks_for_details": _capped(counts["talk.report.asks_back"]),
             "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
-            "bug_template": _capped(self._words["talk.report.bug_template"].count(words)),
-            "pr_template": _capped(self._words["talk.talk.pr_template"].count(words)),
-            "opens_with_greeting": float(self._words["talk.report.greeting"].count(opening) > 0),
+            "bug_template": _capped(counts["talk.report.bug_template"]),
+            "pr_template": _capped(counts["talk.talk.pr_template"]),
+            "opens_with_greeting": float(self._greeting.counts(opening)[_GREETING] > 0),
             "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
             "version_numbers": _capped(len(_VERSION.findall(text))),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
-            "hypothetical_words": _capped(self._words["talk.talk.hypothetical"].count(words)),
-            "project_words": _capped(self._words["talk.talk.project"].count(words)),
-            "resolved_words": _capped(self._words["talk.talk.resolved"].count(words)),
+            "hypothetical_words": _capped(counts["talk.talk.hypothetical"]),
+            "project_words": _capped(counts["talk.talk.project"]),
+            "resolved_words": _capped(counts["talk.talk.resolved"]),
             "starts_with_change_verb": float(
                 first_word in self._change_verbs or _stem(first_word) in self._change_verbs
             ),
@@ -455,21 +488,15 @@ class FeatureReader:
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
         sentence = _sentence(text, start, end)
-        in_sentence = Words.of(sentence)
+        in_sentence = self._sentence_words.counts(Words.of(sentence))
         features = dict(shape.features)
         features.update(
             {
                 "sentence_question": float("?" in sentence),
-                "sentence_first_person": float(
-                    self._words["talk.report.first_person"].count(in_sentence) > 0
-                ),
-                "sentence_meeting_verb": float(
-                    self._words["talk.report.meeting"].count(in_sentence) > 0
-                ),
+                "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
+                "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
                 "sentence_modal": float(_MODAL.search(sentence) is not None),
-                "sentence_hypothetical": float(
-                    self._words["talk.talk.hypothetical"].count(in_sentence) > 0
-                ),
+                "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
                 "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
                 "question_about_code": float(
                     "?" in sentence

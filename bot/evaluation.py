@@ -42,16 +42,22 @@ class Case:
 
 
 @dataclass
-class Report:
-    cases: int = 0
+class ReplyCounts:
+    """Unasked replies counted against the labels: what recall and false replies are made of,
+    for a plain run (`Report`) and a cross-validated one (`bot.training.Figures`) alike."""
+
     positives: int = 0
     negatives: int = 0
     true_replies: int = 0
     false_replies: int = 0
-    decisive_right: int = 0
-    found_anywhere: int = 0
-    misses: list[tuple[Case, str]] = field(default_factory=list)
-    by_kind: dict[str, Report] = field(default_factory=dict)
+
+    def count_reply(self, expect_reply: bool, replied: bool) -> None:
+        if expect_reply:
+            self.positives += 1
+            self.true_replies += replied
+        else:
+            self.negatives += 1
+            self.false_replies += replied
 
     @property
     def reply_recall(self) -> float:
@@ -65,6 +71,15 @@ class Report:
     @property
     def false_reply_rate(self) -> float:
         return self.false_replies / self.negatives if self.negatives else 0.0
+
+
+@dataclass
+class Report(ReplyCounts):
+    cases: int = 0
+    decisive_right: int = 0
+    found_anywhere: int = 0
+    misses: list[tuple[Case, str]] = field(default_factory=list)
+    by_kind: dict[str, Report] = field(default_factory=dict)
 
     @property
     def decisive_accuracy(self) -> float:
@@ -162,17 +177,13 @@ def _score(report: Report, case: Case, answer: Answer) -> None:
 
 def _count(report: Report, case: Case, answer: Answer) -> None:
     report.cases += 1
+    report.count_reply(case.expect_reply, answer.reply)
     got = answer.decisive.key if answer.decisive else None
     if not case.expect_reply:
-        report.negatives += 1
         if answer.reply:
-            report.false_replies += 1
             report.misses.append((case, f"replied with {_label(got)} where no reply is wanted"))
         return
-    report.positives += 1
     readings = {f.entry.key for f in answer.findings} | {e.key for e in answer.alternatives}
-    if answer.reply:
-        report.true_replies += 1
     if got in case.targets:
         report.decisive_right += 1
     if case.targets & readings or got in case.targets:

@@ -31,7 +31,7 @@ from bot.engine.model import (
     feature_value,
 )
 from bot.engine.recognize import Cues, Finding
-from bot.evaluation import Case, load_cases
+from bot.evaluation import Case, ReplyCounts, load_cases
 
 # The reply threshold keeps false replies at or under this share of the messages that want
 # none, on messages the model did not see: under the 5% a helpdesk tolerates, with a margin.
@@ -248,46 +248,29 @@ class Outcome:
 
 
 @dataclass
-class Figures:
+class Figures(ReplyCounts):
     messages: int = 0
-    positives: int = 0
-    negatives: int = 0
     with_target: int = 0
     decisive_right: int = 0
-    true_replies: int = 0
-    right_replies: int = 0
-    false_replies: int = 0
 
     def add(self, outcome: Outcome) -> None:
         case = outcome.item.case
         self.messages += 1
+        self.count_reply(case.expect_reply, outcome.reply)
         if case.targets:
             self.with_target += 1
             self.decisive_right += outcome.decisive in case.targets
-        if case.expect_reply:
-            self.positives += 1
-            self.true_replies += outcome.reply
-            self.right_replies += outcome.reply and outcome.decisive in case.targets
-        else:
-            self.negatives += 1
-            self.false_replies += outcome.reply
 
     @property
     def decisive_accuracy(self) -> float:
+        """Over every message with a target: a log labelled with its error but wanting no
+        reply counts too."""
         return self.decisive_right / self.with_target if self.with_target else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.true_replies / self.positives if self.positives else 1.0
-
-    @property
-    def false_reply_rate(self) -> float:
-        return self.false_replies / self.negatives if self.negatives else 0.0
 
     def row(self, label: str) -> str:
         """A share with nothing to count ("chat": no message wants a reply) shows as "-"."""
         decisive = _share(self.decisive_accuracy, self.with_target)
-        recall = _share(self.recall, self.positives)
+        recall = _share(self.reply_recall, self.positives)
         false_replies = _share(self.false_reply_rate, self.negatives)
         return f"{label:<14} {self.messages:>5} {decisive:>9} {recall:>8} {false_replies:>9}"
 

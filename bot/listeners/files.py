@@ -100,8 +100,14 @@ def _left_out(shared: SharedText, reason: str, note: str) -> None:
     shared.notes.append(note)
 
 
+# From this many bytes on, a size reads better in megabytes ("0.1 MB" rather than "100 KB").
+MEGABYTES_FROM = 100_000
+
+
 def _size(count: int) -> str:
-    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{max(1, count // 1000)} KB"
+    if count >= MEGABYTES_FROM:
+        return f"{count / 1_000_000:.1f} MB"
+    return f"{max(1, count // 1000)} KB"
 
 
 def is_text_file(info: Mapping[str, Any]) -> bool:

@@ -12,6 +12,7 @@ outbound queue (`bot.outbox`), which paces, retries and never posts one twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from http.client import HTTPException
 from typing import Any
 
@@ -102,7 +103,7 @@ def respond_with(response_url: object, message: Message | None, **options: Any) 
     except (SlackClientError, OSError, HTTPException) as error:
         metrics.slack_call_failed("response_url", type(error).__name__)
         return False
-    if response.status_code != 200:
+    if response.status_code != HTTPStatus.OK:
         metrics.slack_call_failed("response_url", f"http_{response.status_code}")
         return False
     return True

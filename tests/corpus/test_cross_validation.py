@@ -52,7 +52,7 @@ def test_false_replies_stay_within_what_a_helpdesk_tolerates(report: Report) -> 
 
 def test_replies_reach_the_people_stuck_on_an_error(report: Report) -> None:
     figures = report.figures()
-    assert figures.recall >= MIN_REPLY_RECALL, report.render()
+    assert figures.reply_recall >= MIN_REPLY_RECALL, report.render()
 
 
 def test_the_trade_off_holds_at_ten_percent_false_replies(report: Report) -> None:

@@ -1,0 +1,31 @@
+"""bot/evaluation.py: the tallies behind `errdesk eval` and `errdesk model report`."""
+
+from __future__ import annotations
+
+from bot.evaluation import Case, ReplyCounts, evaluate
+from tests.support import engine
+
+
+def test_reply_counts_separate_wanted_from_unwanted_replies() -> None:
+    counts = ReplyCounts()
+    for expect_reply, replied in [(True, True), (True, False), (False, True), (False, False)]:
+        counts.count_reply(expect_reply, replied)
+    assert (counts.reply_recall, counts.false_reply_rate) == (0.5, 0.5), counts
+    assert counts.reply_precision == 0.5, counts
+
+
+def test_nothing_counted_is_no_recall_and_no_false_replies() -> None:
+    counts = ReplyCounts()
+    assert (counts.reply_recall, counts.false_reply_rate, counts.reply_precision) == (0, 0, 1)
+
+
+def test_evaluate_breaks_the_figures_down_by_kind() -> None:
+    cases = [
+        Case("r1", "Response: 530 Login incorrect.", True, ("ftp", "530"), kind="log"),
+        Case("c1", "thanks, the upload works now", False, None, kind="chat"),
+    ]
+    report = evaluate(engine(), cases)
+    assert set(report.by_kind) == {"log", "chat"}, report.render()
+    assert report.by_kind["chat"].negatives == 1, report.render()
+    assert report.cases == len(cases), report.render()
+    assert report.positives == 1, report.render()

@@ -242,8 +242,11 @@ _REPORT_VERB_BEFORE = re.compile(
 )
 # "450 File is being written": a reply's text, not a count of files.
 _REPLY_SENTENCE = re.compile(r"\s*[A-Z][a-z]+\s+[a-z]")
+# Counted things, perhaps after a word that sizes them: "500 files", "500 small files".
 _NOISE_AFTER = re.compile(
-    r"^\s*(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
+    r"^\s*(?:(?:small|large|big|tiny|huge|concurrent|parallel|simultaneous|active|open|idle|"
+    r"separate|different|individual|more|other|new|old)\s+)?"
+    r"(?:files?|bytes?|users?|items?|times?|lines?|rows?|characters?|chars?|pixels?|px|"
     r"[kmgt]i?b|kbps|mbps|ms|s|sec|secs|seconds?|milliseconds?|msecs?|mins?|minutes?|hours?|days?|connections?|"
     r"uploads?|downloads?|requests?|messages?|records?|entries|x\b|%|percent|dollars?|euros?)\b|"
     # a fraction ("530 / 530" checks done), a list of codes ("502 503 504"), a config value

@@ -110,3 +110,13 @@ def test_a_bare_wininet_number_with_an_error_word_after_it_is_a_code() -> None:
 def test_a_duration_in_milliseconds_is_no_socket_error() -> None:
     found = keys("curl: (28) Operation timed out after 10009 milliseconds with 0 bytes received")
     assert found == [("curl", "28")], f"10009 is a duration here: {found}"
+
+
+def test_a_count_of_things_with_a_word_that_sizes_them_is_no_code() -> None:
+    found = keys("Benchmarked both releases on 500 small files and 200 concurrent connections")
+    assert found == [], f"500 and 200 count files and connections here: {found}"
+
+
+def test_a_reply_text_after_a_code_is_not_taken_for_a_count() -> None:
+    found = keys("Response: 550 Old files may not be overwritten")
+    assert found == [("ftp", "550")], f"a reply's own text follows the 550: {found}"

@@ -35,7 +35,10 @@ from bot.evaluation import Case, ReplyCounts, load_cases
 
 # The reply threshold keeps false replies at or under this share of the messages that want
 # none, on messages the model did not see: under the 5% a helpdesk tolerates, with a margin.
-TARGET_FALSE_REPLIES = 0.04
+# Over eight reshufflings of the grouped folds, 4.5% gave 3.5% false replies on average and
+# 4.9% at worst (4% gave 2.7% and 3.5%, and 2.8 points less recall): the margin the threshold
+# needs, because it is chosen on less data than the model it serves is fitted on.
+TARGET_FALSE_REPLIES = 0.045
 # Folds of the cross-validations: five outer (the report), three inner (the threshold).
 OUTER_FOLDS = 5
 INNER_FOLDS = 3

@@ -138,13 +138,16 @@ def render_question(
     *,
     asked: str | None = None,
     explained: Explained | None = None,
+    in_thread: str | None = None,
     warn: bool = True,
 ) -> Message:
     """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
-    `asked` is the /errcode query: echoed back, and the answer gets the Share button;
-    `explained` is the Slack message `text` came from, for "More steps" to read again. `warn`
-    is False for a public reply: the poster of a secret is warned privately instead.
+    `asked` is the question asked privately (the /errcode query, echoed back), and the answer
+    gets the Share button; `in_thread` is the thread of the message it was picked from with
+    the shortcut, where Share posts; `explained` is the Slack message `text` came from, for
+    "More steps" to read again. `warn` is False for a public reply: the poster of a secret is
+    warned privately instead.
     """
     answer = question.answer
     if question.kind == "usage":
@@ -153,7 +156,12 @@ def render_question(
         return render_family(text, question.entries)
     if question.kind == "answer" and answer is not None:
         return render_answer(
-            answer, asked=asked, shareable=asked is not None, explained=explained, warn=warn
+            answer,
+            asked=asked,
+            shareable=asked is not None,
+            explained=explained,
+            in_thread=in_thread,
+            warn=warn,
         )
     return render_nothing_found(asked, answer.secrets if answer is not None else (), warn=warn)
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot import metrics
 from bot.listeners.commands.errcode import handle_errcode
-from bot.render.blocks import ACTION_SHARE, read_share_value
+from bot.render.blocks import ACTION_SHARE, Expansion, read_share_value
 from tests.conftest import Bot, command_form
 
 
@@ -93,7 +93,7 @@ def test_a_query_holding_a_secret_is_not_echoed_nor_shared(bot: Bot) -> None:
     assert "Delete the message" in shown(response)
     share = response["blocks"][-1]["elements"][0]
     assert share["action_id"] == ACTION_SHARE
-    assert read_share_value(share["value"]) == "ftp 530"
+    assert read_share_value(share["value"]) == Expansion(query="ftp 530")
 
 
 def test_nothing_found_in_a_query_holding_a_secret_warns_without_echoing(bot: Bot) -> None:

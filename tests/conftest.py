@@ -19,6 +19,7 @@ from slack_sdk.web import WebClient
 from bot.config import Settings, load_settings
 from bot.engine import Engine
 from bot.listeners.services import CONTEXT_KEY, Services
+from bot.listeners.shortcuts import EXPLAIN_MESSAGE
 from bot.outbox import Outbox
 from bot.state import MemoryStore
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, FakeSlack
@@ -263,3 +264,29 @@ def action_payload(
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def shortcut_payload(
+    text: str, response_url: str, *, channel: str = "C0OTHER01", **message: Any
+) -> dict[str, Any]:
+    """The message shortcut ("Explain with errdesk") picked by HUMAN on a message saying `text`.
+
+    The message is HUMAN's unless `message` says otherwise (user=None: a bot's, with no user).
+    """
+    picked = {"type": "message", "user": HUMAN, "text": text, "ts": new_ts(), **message}
+    picked = {name: value for name, value in picked.items() if value is not None}
+    return {
+        "type": "message_action",
+        "token": "unused",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM_ID, "domain": "fake"},
+        "user": {"id": HUMAN, "name": "someone", "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "helpdesk"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": EXPLAIN_MESSAGE,
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "message_ts": picked["ts"],
+        "message": picked,
+    }

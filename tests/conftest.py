@@ -168,6 +168,20 @@ def bot(fake_slack: FakeSlack, engine: Engine) -> Iterator[Bot]:
     outbox.close(0)
 
 
+# What a failing engine says; no reply may repeat it (the apology names no details).
+FAILURE_DETAIL = "internal detail hunter22"
+
+
+@pytest.fixture
+def broken_engine(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's engine fails on every question, as a bug in it would."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(FAILURE_DETAIL)
+
+    monkeypatch.setattr(bot.services.engine, "ask", broken)
+
+
 # --- Slack's requests, built and signed the way Slack does ----------------------------------
 
 

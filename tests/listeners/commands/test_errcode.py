@@ -113,13 +113,8 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(bot: Bot) -> N
     assert attempts[1].at - attempts[0].at >= 1.0
 
 
-def test_a_failure_on_our_side_is_said_privately_without_its_details(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("internal detail hunter22")
-
-    monkeypatch.setattr(bot.services.engine, "ask", broken)
+@pytest.mark.usefixtures("broken_engine")
+def test_a_failure_on_our_side_is_said_privately_without_its_details(bot: Bot) -> None:
     errors = metrics.REQUESTS.labels(kind="command", outcome="error")
     before = errors._value.get()
     response = run(bot, "425")

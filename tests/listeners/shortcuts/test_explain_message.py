@@ -129,13 +129,8 @@ def test_it_is_counted_as_a_shortcut(bot: Bot) -> None:
     assert replied._value.get() == before + 1
 
 
-def test_a_failure_on_our_side_is_said_privately_without_its_details(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("internal detail hunter22")
-
-    monkeypatch.setattr(bot.services.engine, "ask", broken)
+@pytest.mark.usefixtures("broken_engine")
+def test_a_failure_on_our_side_is_said_privately_without_its_details(bot: Bot) -> None:
     errors = metrics.REQUESTS.labels(kind="shortcut", outcome="error")
     before = errors._value.get()
     response = pick(bot, ERROR)

@@ -110,10 +110,10 @@ def render_answer(
     /errcode query (it is right there, and a button may hold only its code), and Share posts
     in that thread. The short reply shows at most three steps and a "More steps" button that
     expands it in place; with no way to read the question again (neither `asked` nor
-    `explained`), nothing is held back. A query that holds a secret is
-    neither echoed nor put in a button: sharing and expanding answer the code alone.
-    `warn=False` leaves the secret warning out of a public reply: the poster is warned
-    privately (`render_secret_warning`) rather than pointing everyone at the secret.
+    `explained`), nothing is held back. A query that holds a secret is neither echoed nor put
+    in a button: sharing and expanding answer the code alone. `warn=False` leaves the secret
+    warning out of a public reply: the poster is warned privately (`render_secret_warning`)
+    rather than pointing everyone at the secret.
     """
     entry = answer.decisive
     if entry is None:

@@ -56,5 +56,6 @@ def explain_picked(
     # A message with no text to read (an image alone) has no error in it; asked nothing,
     # the engine would answer with /errcode's usage instead.
     question = services.engine.ask(read.text) if read.text else Question("nothing")
-    in_thread = str(message.get("thread_ts") or shortcut.get("message_ts") or message.get("ts"))
+    thread_ts = message.get("thread_ts") or message.get("ts")
+    in_thread = str(thread_ts) if thread_ts else None
     return answer_privately("shortcut", response_url, question, read, in_thread=in_thread)

@@ -19,6 +19,7 @@ from slack_sdk.web import WebClient
 from bot.config import Settings, load_settings
 from bot.engine import Engine
 from bot.listeners.services import CONTEXT_KEY, Services
+from bot.listeners.shortcuts import EXPLAIN_MESSAGE
 from bot.outbox import Outbox
 from bot.state import MemoryStore
 from tests.fake_slack import BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, TEAM_ID, FakeSlack
@@ -167,6 +168,20 @@ def bot(fake_slack: FakeSlack, engine: Engine) -> Iterator[Bot]:
     outbox.close(0)
 
 
+# What a failing engine says; no reply may repeat it (the apology names no details).
+FAILURE_DETAIL = "internal detail hunter22"
+
+
+@pytest.fixture
+def broken_engine(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's engine fails on every question, as a bug in it would."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(FAILURE_DETAIL)
+
+    monkeypatch.setattr(bot.services.engine, "ask", broken)
+
+
 # --- Slack's requests, built and signed the way Slack does ----------------------------------
 
 
@@ -263,3 +278,29 @@ def action_payload(
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def shortcut_payload(
+    text: str, response_url: str, *, channel: str = "C0OTHER01", **message: Any
+) -> dict[str, Any]:
+    """The message shortcut ("Explain with errdesk") picked by HUMAN on a message saying `text`.
+
+    The message is HUMAN's unless `message` says otherwise (user=None: a bot's, with no user).
+    """
+    picked = {"type": "message", "user": HUMAN, "text": text, "ts": new_ts(), **message}
+    picked = {name: value for name, value in picked.items() if value is not None}
+    return {
+        "type": "message_action",
+        "token": "unused",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM_ID, "domain": "fake"},
+        "user": {"id": HUMAN, "name": "someone", "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "helpdesk"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": EXPLAIN_MESSAGE,
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "message_ts": picked["ts"],
+        "message": picked,
+    }

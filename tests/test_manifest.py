@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from bot.listeners.commands import COMMAND
+from bot.listeners.shortcuts import EXPLAIN_MESSAGE
 from bot.server import SLACK_PATH
 
 MANIFEST = (Path(__file__).resolve().parent.parent / "manifest.yml").read_text(encoding="utf-8")
@@ -27,6 +28,13 @@ def listed(section: str) -> set[str]:
 
 def test_the_slash_command_is_the_one_registered() -> None:
     assert f"- command: {COMMAND}\n" in MANIFEST
+
+
+def test_the_message_shortcut_is_the_one_registered() -> None:
+    shortcut = MANIFEST.split("  shortcuts:\n", 1)[1].split("\n\n", 1)[0]
+    assert "    - name: Explain with errdesk\n" in shortcut
+    assert "      type: message\n" in shortcut
+    assert f"      callback_id: {EXPLAIN_MESSAGE}\n" in shortcut
 
 
 def test_events_match_the_listeners() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, commands, events, shortcuts
 from bot.listeners.services import CONTEXT_KEY, Services
 
 
@@ -23,4 +23,5 @@ def register(app: App, services: Services) -> None:
     app.use(attach_services)
     events.register(app)
     commands.register(app)
+    shortcuts.register(app)
     actions.register(app)

@@ -19,8 +19,8 @@ from bot import metrics
 from bot.engine import Conversation, Entry, Question
 from bot.engine.secrets import KIND_LABELS
 from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
-from bot.listeners.services import Services
-from bot.listeners.slack_calls import call
+from bot.listeners.services import Services, count_reply, count_unrecognized
+from bot.listeners.slack_calls import call, respond_with
 from bot.outbox import Reply
 from bot.render.blocks import (
     Explained,
@@ -132,19 +132,30 @@ def from_a_bot(message: Mapping[str, Any], bot_user_id: str | None) -> bool:
     )
 
 
+def from_errdesk(message: Mapping[str, Any], bot_user_id: str | None, bot_id: str | None) -> bool:
+    """errdesk's own message: posted by its bot user, or carrying its bot id (known once
+    auth.test has answered)."""
+    return (bool(bot_user_id) and message.get("user") == bot_user_id) or (
+        bool(bot_id) and message.get("bot_id") == bot_id
+    )
+
+
 def render_question(
     question: Question,
     text: str,
     *,
     asked: str | None = None,
     explained: Explained | None = None,
+    in_thread: str | None = None,
     warn: bool = True,
 ) -> Message:
     """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
-    `asked` is the /errcode query: echoed back, and the answer gets the Share button;
-    `explained` is the Slack message `text` came from, for "More steps" to read again. `warn`
-    is False for a public reply: the poster of a secret is warned privately instead.
+    `asked` is the question asked privately (the /errcode query, echoed back), and the answer
+    gets the Share button; `in_thread` is the thread of the message it was picked from with
+    the shortcut, where Share posts; `explained` is the Slack message `text` came from, for
+    "More steps" to read again. `warn` is False for a public reply: the poster of a secret is
+    warned privately instead.
     """
     answer = question.answer
     if question.kind == "usage":
@@ -153,9 +164,38 @@ def render_question(
         return render_family(text, question.entries)
     if question.kind == "answer" and answer is not None:
         return render_answer(
-            answer, asked=asked, shareable=asked is not None, explained=explained, warn=warn
+            answer,
+            asked=asked,
+            shareable=asked is not None,
+            explained=explained,
+            in_thread=in_thread,
+            warn=warn,
         )
     return render_nothing_found(asked, answer.secrets if answer is not None else (), warn=warn)
+
+
+def answer_privately(
+    kind: str,
+    response_url: object,
+    question: Question,
+    asked: MessageText,
+    *,
+    in_thread: str | None = None,
+) -> str:
+    """Answer `question`, asked with `asked`, through the request's response_url: only the
+    person who asked sees it, and Share makes it public. The outcome, counted as `kind`.
+
+    `in_thread` is the thread of the message `asked` was read from (the message shortcut),
+    where Share posts; a /errcode answer is shared in the channel.
+    """
+    if question.kind == "nothing":
+        count_unrecognized(kind)
+    message = render_question(question, asked.text, asked=asked.text, in_thread=in_thread)
+    if not respond_with(response_url, with_notes(message, asked.notes), response_type="ephemeral"):
+        return "error"
+    if question.kind == "answer" and question.answer is not None:
+        count_reply(question.answer)
+    return question_outcome(question)
 
 
 def question_outcome(question: Question) -> str:

@@ -74,12 +74,15 @@ class Explained(NamedTuple):
 
 
 class Expansion(NamedTuple):
-    """What a "More steps" button holds: the question asked with /errcode (and who shared the
-    answer, if someone did), or the message that was explained. Never the message's text."""
+    """What a "More steps" or "Share in channel" button holds: the question asked privately
+    (and who shared the answer, if someone did), or the message that was explained, never by
+    its text. `in_thread` is the thread of the message a question was picked from with the
+    message shortcut: Share posts the answer there, beside the message it explains."""
 
     query: str | None = None
     shared_by: str | None = None
     explained: Explained | None = None
+    in_thread: str | None = None
 
 
 def escape(text: str) -> str:
@@ -94,19 +97,23 @@ def render_answer(
     shareable: bool = False,
     shared_by: str | None = None,
     explained: Explained | None = None,
+    in_thread: str | None = None,
     full: bool = False,
     warn: bool = True,
 ) -> Message:
     """The reply for an answer that found something: short unless `full`.
 
-    `asked` is the /errcode query to echo back; `shareable` adds the "Share in channel" button
-    of the private /errcode answer; `shared_by` credits whoever made it public; `explained` is
-    the message a thread reply explains. The short reply shows at most three steps and a
-    "More steps" button that expands it in place; with no way to read the question again
-    (neither `asked` nor `explained`), nothing is held back. A query that holds a secret is
-    neither echoed nor put in a button: sharing and expanding answer the code alone.
-    `warn=False` leaves the secret warning out of a public reply: the poster is warned
-    privately (`render_secret_warning`) rather than pointing everyone at the secret.
+    `asked` is the question asked privately, the /errcode query echoed back; `shareable` adds
+    the "Share in channel" button of a private answer; `shared_by` credits whoever made it
+    public; `explained` is the message a thread reply explains. `in_thread` says that `asked`
+    is the text of a message picked with the shortcut, in that thread: it is not echoed as a
+    /errcode query (it is right there, and a button may hold only its code), and Share posts
+    in that thread. The short reply shows at most three steps and a "More steps" button that
+    expands it in place; with no way to read the question again (neither `asked` nor
+    `explained`), nothing is held back. A query that holds a secret is neither echoed nor put
+    in a button: sharing and expanding answer the code alone. `warn=False` leaves the secret
+    warning out of a public reply: the poster is warned privately (`render_secret_warning`)
+    rather than pointing everyone at the secret.
     """
     entry = answer.decisive
     if entry is None:
@@ -114,13 +121,16 @@ def render_answer(
     expansion = None
     if not full and (asked is not None or explained is not None):
         expansion = Expansion(
-            query=_safe_query(answer, asked), shared_by=shared_by, explained=explained
+            query=_safe_query(answer, asked),
+            shared_by=shared_by,
+            explained=explained,
+            in_thread=in_thread,
         )
     shape = outline(answer, full=full or expansion is None)
     blocks: list[dict[str, Any]] = [_header(heading(entry))]
     if answer.secrets and warn:
         blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
-    origin = _origin(answer, shape, asked, shared_by)
+    origin = _origin(answer, shape, asked, shared_by, in_thread)
     if origin:
         blocks.append(_context(origin))
     blocks.append(_section(escape(entry.meaning)))
@@ -134,7 +144,8 @@ def render_answer(
         blocks.append(_context(f"*Worth reading next:* {related}"))
     share_query = _safe_query(answer, asked) if shareable else None
     more = more_value(expansion, entry) if expansion is not None and shape.hidden_steps else None
-    blocks.append(_feedback(entry, share_query, more, shape.hidden_steps))
+    share = share_value(share_query, entry, in_thread) if share_query is not None else None
+    blocks.append(_feedback(entry, share, more, shape.hidden_steps))
     return Message(_fallback(answer, warn), _fit(blocks))
 
 
@@ -246,14 +257,10 @@ def more_value(expansion: Expansion, entry: Entry) -> str:
     if expansion.explained is not None:
         thread_ts, ts = expansion.explained
         return json.dumps({"thread_ts": thread_ts, "ts": ts})
-    key = f"{entry.protocol} {entry.code}"
-    data = {"q": mask(expansion.query) if expansion.query else key}
-    if expansion.shared_by and _USER_ID.match(expansion.shared_by):
-        data["by"] = expansion.shared_by
-    value = json.dumps(data, ensure_ascii=False)
-    if len(value) > MAX_BUTTON_VALUE:
-        value = json.dumps({**data, "q": key})
-    return value
+    by = (
+        expansion.shared_by if expansion.shared_by and _USER_ID.match(expansion.shared_by) else None
+    )
+    return _question_value(expansion.query, entry, by=by, in_thread=expansion.in_thread)
 
 
 def read_more_value(value: str) -> Expansion | None:
@@ -267,10 +274,7 @@ def read_more_value(value: str) -> Expansion | None:
     thread_ts, ts = data.get("thread_ts"), data.get("ts")
     if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts:
         return Expansion(explained=Explained(thread_ts, ts))
-    query, shared_by = data.get("q"), data.get("by")
-    if isinstance(query, str) and query.strip():
-        return Expansion(query=query, shared_by=shared_by if isinstance(shared_by, str) else None)
-    return None
+    return _read_question(data)
 
 
 def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
@@ -286,33 +290,70 @@ def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
     return Message(into.text, _fit([*kept[:position], *votes, *kept[position:]]))
 
 
-def share_value(query: str, entry: Entry) -> str:
-    """The Share button's value: the query to answer again, or the entry's key if it is too long."""
-    value = json.dumps({"q": mask(query)}, ensure_ascii=False)
-    if len(value) <= MAX_BUTTON_VALUE:
-        return value
-    return json.dumps({"q": f"{entry.protocol} {entry.code}"})
+def share_value(query: str, entry: Entry, in_thread: str | None = None) -> str:
+    """The Share button's value: the query to answer again (the entry's key if it is too long),
+    and the thread to post in when the question is a message picked in one."""
+    return _question_value(query, entry, in_thread=in_thread)
 
 
-def read_share_value(value: str) -> str | None:
-    """The query inside a Share button's value; None when the value is not one of ours."""
+def read_share_value(value: str) -> Expansion | None:
+    """The question inside a Share button's value; None when the value is not one of ours."""
     try:
         data = json.loads(value)
     except (TypeError, ValueError):
         return None
-    query = data.get("q") if isinstance(data, dict) else None
-    return query if isinstance(query, str) and query.strip() else None
+    return _read_question(data) if isinstance(data, dict) else None
 
 
-def _origin(answer: Answer, shape: Outline, asked: str | None, shared_by: str | None) -> str:
+def _question_value(
+    query: str | None, entry: Entry, *, by: str | None = None, in_thread: str | None = None
+) -> str:
+    """A button's JSON for a question to answer again: the masked query, or the entry's key
+    when there is none or it does not fit; who shared it; the thread of a picked message."""
+    key = f"{entry.protocol} {entry.code}"
+    data = {"q": mask(query) if query else key}
+    if by:
+        data["by"] = by
+    if in_thread:
+        data["in"] = in_thread
+    value = json.dumps(data, ensure_ascii=False)
+    if len(value) > MAX_BUTTON_VALUE:
+        value = json.dumps({**data, "q": key})
+    return value
+
+
+def _read_question(data: Mapping[str, Any]) -> Expansion | None:
+    """The question `_question_value` wrote; None when it holds none."""
+    query, shared_by, in_thread = data.get("q"), data.get("by"), data.get("in")
+    if not isinstance(query, str) or not query.strip():
+        return None
+    return Expansion(
+        query=query,
+        shared_by=shared_by if isinstance(shared_by, str) else None,
+        in_thread=in_thread if isinstance(in_thread, str) and in_thread else None,
+    )
+
+
+def _origin(
+    answer: Answer,
+    shape: Outline,
+    asked: str | None,
+    shared_by: str | None,
+    in_thread: str | None,
+) -> str:
+    """Who shared the answer, the /errcode query, or the line of the message that decided it.
+
+    A message picked with the shortcut is neither echoed nor quoted: the reader has it in
+    front of them, and the button it was answered again from may hold only its code.
+    """
     parts = []
     if shared_by and _USER_ID.match(shared_by):
         parts.append(f"Shared by <@{shared_by}>")
-    if asked is not None and answer.secrets:
+    if asked is not None and in_thread is None and answer.secrets:
         parts.append(f"asked with `/errcode` ({MASKED})")
-    elif asked is not None:
+    elif asked is not None and in_thread is None:
         parts.append(f"asked {_code('/errcode ' + mask(asked))}")
-    elif not answer.secrets:
+    elif asked is None and not answer.secrets:
         quote = _decisive_line(answer)
         if quote:
             parts.append(f"Seen in the message: {_code(quote)}")
@@ -379,7 +420,7 @@ def _steps(shape: Outline) -> list[dict[str, Any]]:
 
 
 def _feedback(
-    entry: Entry, share_query: str | None, more: str | None, hidden_steps: int
+    entry: Entry, share: str | None, more: str | None, hidden_steps: int
 ) -> dict[str, Any]:
     key = f"{entry.protocol} {entry.code}"
     elements = [
@@ -389,10 +430,10 @@ def _feedback(
     if more is not None:
         label = f"More steps ({hidden_steps})"
         elements.insert(0, _button(label, ACTION_MORE, more))
-    if share_query is not None:
-        share = _button("Share in channel", ACTION_SHARE, share_value(share_query, entry))
-        share["style"] = "primary"
-        elements.insert(0, share)
+    if share is not None:
+        button = _button("Share in channel", ACTION_SHARE, share)
+        button["style"] = "primary"
+        elements.insert(0, button)
     return {"type": "actions", "block_id": FEEDBACK_BLOCK, "elements": elements}
 
 

@@ -109,7 +109,7 @@ class SlackSender:
         return self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     def action(self, payload: dict[str, Any]) -> Reply:
-        """A button click: Slack sends the JSON payload inside a form field."""
+        """A button click or a shortcut: Slack sends the JSON payload inside a form field."""
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded")
 

@@ -22,6 +22,7 @@ from tests.conftest import (
     event_body,
     mention_event,
     message_event,
+    shortcut_payload,
 )
 from tests.e2e.servers import ServerProcess, SlackSender, serve_env, serving
 from tests.fake_slack import BOT_USER_ID, FakeSlack
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.e2e
 
 ERROR = "Response: 425 Can't open data connection."
 HANDLED = 'errdesk_requests_total{kind="%s",outcome="%s"}'
+# As long as a Slack message gets, with everything Slack's markup would act on.
+HOSTILE = ("<!channel> *bold* ```x``` 550 Permission denied & <@U0BOSS01> " * 700)[:40_000]
 
 
 @pytest.fixture(scope="module")
@@ -202,13 +205,12 @@ def test_a_secret_is_called_out_and_never_logged(
 def test_errcode_is_acknowledged_within_3_seconds_even_for_a_huge_hostile_text(
     fake: FakeSlack, slack: SlackSender
 ) -> None:
-    hostile = ("<!channel> *bold* ```x``` 550 Permission denied & <@U0BOSS01> " * 700)[:40_000]
-    reply = slack.command(command_form(hostile, fake.response_url("huge")))
+    reply = slack.command(command_form(HOSTILE, fake.response_url("huge")))
     assert reply.status == 200
     assert reply.body == ""
     assert reply.seconds < 3.0, f"acknowledged after {reply.seconds:.3f} s"
     print(
-        f"\n/errcode acknowledgement for {len(hostile)} characters: {reply.seconds * 1000:.0f} ms"
+        f"\n/errcode acknowledgement for {len(HOSTILE)} characters: {reply.seconds * 1000:.0f} ms"
     )
     (answer,) = fake.wait_for(
         lambda: [c for c in fake.responses() if c.method == "respond/huge"], timeout=20
@@ -237,6 +239,48 @@ def test_errcode_answers_privately_and_the_share_button_posts_publicly(
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 500")
     assert f"<@{HUMAN}>" in post.text
     fake.wait_for(lambda: [c for c in fake.responses() if c.method == "respond/share500"])
+
+
+def test_a_message_shortcut_is_answered_privately_on_its_response_url(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    picked = shortcut_payload(f"CI: deploy failed. {ERROR}", fake.response_url("picked"))
+    reply = slack.action(picked)
+    assert reply.status == 200
+    assert reply.body == "", "an empty acknowledgement: the answer follows on the response_url"
+    (answer,) = fake.wait_for(lambda: _sent_to(fake, "respond/picked"))
+    assert answer.body["response_type"] == "ephemeral", "only the person who picked it sees it"
+    assert answer.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    assert fake.thread_posts(picked["message_ts"]) == [], "nothing is posted in the channel"
+
+
+def test_a_message_shortcut_on_a_huge_hostile_message_is_acknowledged_within_3_seconds(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    reply = slack.action(shortcut_payload(HOSTILE, fake.response_url("hugepick")))
+    assert reply.status == 200
+    assert reply.seconds < 3.0, f"acknowledged after {reply.seconds:.3f} s"
+    (answer,) = fake.wait_for(lambda: _sent_to(fake, "respond/hugepick"), timeout=20)
+    assert answer.body["response_type"] == "ephemeral"
+    assert "<!channel>" not in answer.text, "user text is shown, never acted on"
+
+
+def test_sharing_a_shortcut_answer_posts_in_the_picked_messages_thread(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    picked = shortcut_payload(ERROR, fake.response_url("pickshare"), channel="C0SHARE02")
+    slack.action(picked)
+    (answer,) = fake.wait_for(lambda: _sent_to(fake, "respond/pickshare"))
+    share = next(e for e in answer.body["blocks"][-1]["elements"] if e["action_id"] == ACTION_SHARE)
+    click = action_payload(
+        ACTION_SHARE, share["value"], fake.response_url("pickshared"), channel="C0SHARE02"
+    )
+    click["container"]["is_ephemeral"] = True
+    assert slack.action(click).status == 200
+    (post,) = fake.wait_for(lambda: fake.thread_posts(picked["message_ts"]))
+    assert post.body["channel"] == "C0SHARE02"
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    assert f"<@{HUMAN}>" in post.text, "credited to whoever shared it"
 
 
 def test_usage_and_family_listing(fake: FakeSlack, slack: SlackSender) -> None:

@@ -11,7 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import command_form, event_body, mention_event, message_event
+from tests.conftest import (
+    command_form,
+    event_body,
+    mention_event,
+    message_event,
+    shortcut_payload,
+)
 from tests.e2e.servers import ServerProcess, serve_env, serving
 from tests.fake_slack import APP_TOKEN, FakeSlack
 
@@ -86,6 +92,21 @@ def test_a_slash_command_envelope_is_acknowledged_and_answered_privately(
     )
     assert answer.body["response_type"] == "ephemeral"
     assert answer.body["blocks"][0]["text"]["text"].startswith("SFTP 3")
+
+
+def test_a_message_shortcut_envelope_is_acknowledged_and_answered_privately(
+    fake: FakeSlack, server: ServerProcess
+) -> None:
+    picked = shortcut_payload("Error: ECONNRESET", fake.response_url("socket-pick"))
+    sent = envelope("interactive", picked)
+    fake.send_envelope(sent)
+    ack = fake.wait_for(lambda: fake.ack_for(sent["envelope_id"]))
+    assert ack["envelope_id"] == sent["envelope_id"]
+    (answer,) = fake.wait_for(
+        lambda: [c for c in fake.responses() if c.method == "respond/socket-pick"]
+    )
+    assert answer.body["response_type"] == "ephemeral", "only the person who picked it sees it"
+    assert answer.body["blocks"][0]["text"]["text"].startswith("WINSOCK 10054")
 
 
 def test_sigterm_disconnects_and_exits_cleanly(fake: FakeSlack, tmp_path) -> None:

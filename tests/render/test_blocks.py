@@ -250,7 +250,7 @@ def test_a_query_with_a_secret_is_not_echoed_and_shares_only_its_code() -> None:
     assert "Delete the message" in body
     share = message.blocks[-1]["elements"][0]
     assert share["action_id"] == ACTION_SHARE
-    assert render.read_share_value(share["value"]) == "ftp 550"
+    assert render.read_share_value(share["value"]) == render.Expansion(query="ftp 550")
 
 
 def test_nothing_found_with_a_secret_warns_and_does_not_echo() -> None:
@@ -279,7 +279,7 @@ def test_shareable_answers_carry_a_share_button_whose_value_round_trips() -> Non
     share = message.blocks[-1]["elements"][0]
     assert share["action_id"] == ACTION_SHARE
     assert share["style"] == "primary"
-    assert render.read_share_value(share["value"]) == "sftp 3"
+    assert render.read_share_value(share["value"]) == render.Expansion(query="sftp 3")
     plain = render.render_answer(answer_for())
     assert ACTION_SHARE not in json.dumps(plain.blocks)
 
@@ -287,9 +287,47 @@ def test_shareable_answers_carry_a_share_button_whose_value_round_trips() -> Non
 def test_a_query_too_long_for_a_button_is_shared_by_its_code() -> None:
     value = render.share_value("x" * 5000, entry())
     assert len(value) <= render.MAX_BUTTON_VALUE
-    assert render.read_share_value(value) == "ftp 550"
+    assert render.read_share_value(value) == render.Expansion(query="ftp 550")
     assert render.read_share_value("not json") is None
     assert render.read_share_value('{"q": 3}') is None
+
+
+PICKED_IN = "1700000000.000100"
+
+
+def test_a_picked_message_is_not_echoed_as_a_command() -> None:
+    message = render.render_answer(
+        answer_for(), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+    )
+    assert "/errcode" not in all_text(message), "the picked message was never a /errcode query"
+
+
+def test_a_picked_message_is_shared_in_its_thread() -> None:
+    message = render.render_answer(
+        answer_for(), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+    )
+    value = buttons(message)[ACTION_SHARE]["value"]
+    assert render.read_share_value(value) == render.Expansion(
+        query="550 Permission denied", in_thread=PICKED_IN
+    )
+
+
+def test_more_steps_of_a_picked_message_keeps_its_thread() -> None:
+    many = entry(steps=tuple(f"Step number {n}." for n in range(1, 8)))
+    message = render.render_answer(
+        answer_for(many), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+    )
+    expansion = render.read_more_value(buttons(message)[ACTION_MORE]["value"])
+    assert expansion == render.Expansion(query="550 Permission denied", in_thread=PICKED_IN)
+
+
+def test_a_picked_message_holding_a_secret_is_shared_by_its_code_in_its_thread() -> None:
+    text = "ftp://bob:hunter22@files.example.com 550"
+    answer = answer_for(query=text, secrets=("a password inside a URL (user:password@host)",))
+    message = render.render_answer(answer, asked=text, shareable=True, in_thread=PICKED_IN)
+    assert "hunter22" not in json.dumps(message.blocks)
+    share = render.read_share_value(buttons(message)[ACTION_SHARE]["value"])
+    assert share == render.Expansion(query="ftp 550", in_thread=PICKED_IN)
 
 
 def test_shared_answers_credit_the_user() -> None:

@@ -94,6 +94,7 @@ def _full_answer(
         asked=query,
         shareable=expansion.shared_by is None,
         shared_by=expansion.shared_by,
+        in_thread=expansion.in_thread,
         full=True,
     )
 

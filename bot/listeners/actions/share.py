@@ -1,4 +1,8 @@
-"""The "Share in channel" button of a private /errcode answer: post it for everyone."""
+"""The "Share in channel" button of a private answer: post it for everyone.
+
+The answer to a /errcode query goes to the channel; the answer to a message picked with the
+shortcut goes to that message's thread, beside what it explains.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from slack_sdk.web import WebClient
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.outbox import Reply
-from bot.render.blocks import Message, read_share_value, render_answer
+from bot.render.blocks import Expansion, Message, read_share_value, render_answer
 
 NOT_POSTED = Message(
     "I could not post in this channel. If I am not a member, add me with /invite and try again.",
@@ -38,7 +42,8 @@ def handle_share(
 def share(services: Services, body: dict[str, Any], action: dict[str, Any]) -> str:
     """Post the answer through the outbound queue and wait a little for it: the private answer
     is removed once the public one is posted, and stays when Slack refused it."""
-    query = read_share_value(str(action.get("value") or ""))
+    shared = read_share_value(str(action.get("value") or "")) or Expansion()
+    query, in_thread = shared.query, shared.in_thread
     response_url = body.get("response_url")
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
@@ -49,9 +54,9 @@ def share(services: Services, body: dict[str, Any], action: dict[str, Any]) -> s
     if answer is None or answer.decisive is None or not channel:
         respond_with(response_url, EXPIRED, response_type="ephemeral", replace_original=False)
         return "not_found"
-    message = render_answer(answer, asked=query, shared_by=user, warn=False)
+    message = render_answer(answer, asked=query, shared_by=user, in_thread=in_thread, warn=False)
     click = str(body.get("trigger_id") or (action.get("action_ts") or ""))
-    reply = Reply.of(f"share:{channel}:{user}:{click}", str(channel), message)
+    reply = Reply.of(f"share:{channel}:{user}:{click}", str(channel), message, in_thread)
     posted = services.outbox.send(reply).wait(SHARE_WAIT_SECONDS)
     if posted is False:
         respond_with(response_url, NOT_POSTED, response_type="ephemeral", replace_original=False)

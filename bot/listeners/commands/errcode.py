@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.listeners.messages import question_outcome, render_question
-from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
+from bot.listeners.messages import MessageText, answer_privately
+from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.render.blocks import render_apology
 
@@ -29,11 +29,4 @@ def answer_command(services: Services, command: dict[str, Any]) -> str:
     """The engine reads the query (`Engine.ask`): help, a family, an error, or a lookup."""
     query = str(command.get("text") or "").strip()
     question = services.engine.ask(query)
-    if question.kind == "nothing":
-        count_unrecognized("command")
-    message = render_question(question, query, asked=query)
-    if not respond_with(command.get("response_url"), message, response_type="ephemeral"):
-        return "error"
-    if question.kind == "answer" and question.answer is not None:
-        count_reply(question.answer)
-    return question_outcome(question)
+    return answer_privately("command", command.get("response_url"), question, MessageText(query))

@@ -25,6 +25,14 @@ def test_sharing_posts_the_answer_in_the_channel_and_removes_the_private_one(bot
     assert bot.responses == [{"delete_original": True}]
 
 
+def test_the_answer_to_a_picked_message_is_shared_in_its_thread(bot: Bot) -> None:
+    click(bot, share_value("425", entry(), in_thread="1700000000.000100"))
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == "1700000000.000100", "beside the message it explains"
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    assert "/errcode" not in post.text, "the picked message was not a /errcode query"
+
+
 def test_a_channel_the_bot_cannot_post_in_gets_a_private_explanation(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", error="not_in_channel")
     click(bot, share_value("425", entry()))

@@ -8,7 +8,7 @@ import pytest
 
 from bot import metrics
 from bot.listeners.commands.errcode import handle_errcode
-from bot.render.blocks import ACTION_SHARE, read_share_value
+from bot.render.blocks import ACTION_SHARE, Expansion, read_share_value
 from tests.conftest import Bot, command_form
 
 
@@ -93,7 +93,7 @@ def test_a_query_holding_a_secret_is_not_echoed_nor_shared(bot: Bot) -> None:
     assert "Delete the message" in shown(response)
     share = response["blocks"][-1]["elements"][0]
     assert share["action_id"] == ACTION_SHARE
-    assert read_share_value(share["value"]) == "ftp 530"
+    assert read_share_value(share["value"]) == Expansion(query="ftp 530")
 
 
 def test_nothing_found_in_a_query_holding_a_secret_warns_without_echoing(bot: Bot) -> None:
@@ -113,13 +113,8 @@ def test_a_rate_limited_response_url_is_retried_after_retry_after(bot: Bot) -> N
     assert attempts[1].at - attempts[0].at >= 1.0
 
 
-def test_a_failure_on_our_side_is_said_privately_without_its_details(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("internal detail hunter22")
-
-    monkeypatch.setattr(bot.services.engine, "ask", broken)
+@pytest.mark.usefixtures("broken_engine")
+def test_a_failure_on_our_side_is_said_privately_without_its_details(bot: Bot) -> None:
     errors = metrics.REQUESTS.labels(kind="command", outcome="error")
     before = errors._value.get()
     response = run(bot, "425")

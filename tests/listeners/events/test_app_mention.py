@@ -183,13 +183,8 @@ def test_a_mention_whose_reply_failed_is_answered_on_retry(bot: Bot) -> None:
     assert post.body["thread_ts"] == event["ts"]
 
 
-def test_a_failure_on_our_side_is_said_in_the_thread_without_its_details(
-    bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("internal detail hunter22")
-
-    monkeypatch.setattr(bot.services.engine, "ask", broken)
+@pytest.mark.usefixtures("broken_engine")
+def test_a_failure_on_our_side_is_said_in_the_thread_without_its_details(bot: Bot) -> None:
     event = mention_event("425", thread_ts="1700000100.000400")
     mention(bot, event)
     (post,) = bot.fake.posts()

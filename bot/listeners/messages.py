@@ -34,6 +34,9 @@ from bot.render.blocks import (
 )
 from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
+# The parts of a legacy attachment that hold its words (colour, links and images do not).
+ATTACHMENT_TEXTS = ("pretext", "title", "text")
+
 
 @dataclass(frozen=True)
 class MessageText:
@@ -44,13 +47,20 @@ class MessageText:
 
 
 def message_text(
-    client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
+    client: WebClient,
+    services: Services,
+    message: Mapping[str, Any],
+    bot_user_id: str | None,
+    *,
+    attachments: bool = True,
 ) -> MessageText:
-    """The words of `message` without mentions of the bot, then its text files' contents."""
-    words = str(message.get("text") or "")[:MAX_MESSAGE_CHARS]
+    """The words of `message` without mentions of the bot, what its attachments say (unless
+    `attachments` is False), then its text files' contents."""
+    words = str(message.get("text") or "")
     if bot_user_id:
         words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
-    parts = [words.strip()]
+    said = [words.strip(), *(attached_words(message) if attachments else ())]
+    parts = ["\n".join(part for part in said if part)[:MAX_MESSAGE_CHARS]]
     notes: list[str] = []
     files = message.get("files")
     if isinstance(files, list) and files:
@@ -59,6 +69,26 @@ def message_text(
         parts += shared.texts
         notes += shared.notes
     return MessageText("\n".join(part for part in parts if part), tuple(notes))
+
+
+def attached_words(message: Mapping[str, Any]) -> list[str]:
+    """What a message says outside its `text`: CI and alerting bots put the failure in
+    attachments (pretext, title, text, field values), and a message whose `text` is empty
+    says it in its blocks' sections."""
+    parts: list[str] = []
+    for attachment in _mappings(message.get("attachments")):
+        parts += [str(attachment[key]) for key in ATTACHMENT_TEXTS if attachment.get(key)]
+        parts += [str(f["value"]) for f in _mappings(attachment.get("fields")) if f.get("value")]
+    if not str(message.get("text") or "").strip():
+        for block in _mappings(message.get("blocks")):
+            texts = [block.get("text"), *(block.get("fields") or ())]
+            parts += [str(t["text"]) for t in texts if isinstance(t, Mapping) and t.get("text")]
+    return parts
+
+
+def _mappings(items: object) -> list[Mapping[str, Any]]:
+    """The objects of a list from a payload; anything else in it is not ours to read."""
+    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
 
 
 def reply_in_thread(

@@ -69,6 +69,12 @@ def test_messages_without_an_error_worth_explaining_get_no_reply(bot: Bot, text:
     assert bot.fake.posts() == []
 
 
+def test_a_link_preview_is_not_read_as_what_the_poster_says(bot: Bot) -> None:
+    preview = {"title": "FTP 425 explained", "text": ERROR, "from_url": "https://example.com"}
+    deliver(bot, message_event("good read on passive mode", attachments=[preview]))
+    assert bot.fake.posts() == [], "an unfurled page's words are not an error someone met"
+
+
 @pytest.mark.parametrize(
     "fields",
     [

@@ -90,6 +90,12 @@ def test_errdesks_own_answer_is_not_explained_again(bot: Bot) -> None:
     assert response["response_type"] == "ephemeral"
 
 
+def test_a_ci_bots_failure_in_an_attachment_is_explained(bot: Bot) -> None:
+    attachment = {"color": "danger", "title": "deploy #812 failed", "text": ERROR}
+    response = pick(bot, "", user=None, bot_id="B0CIBOT01", attachments=[attachment])
+    assert response["blocks"][0]["text"]["text"].startswith("FTP 425"), shown(response)
+
+
 def test_errdesks_own_answer_is_known_by_its_bot_id_too(bot: Bot) -> None:
     bot.context["bot_id"] = BOT_ID
     response = pick(bot, "FTP 425: Can't open data connection.", user=None, bot_id=BOT_ID)

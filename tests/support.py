@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 from bot.engine import Engine, KnowledgeBase, load_knowledge
 from bot.engine.recognize import Cues
@@ -59,3 +62,8 @@ def free_port() -> int:
 
 def reference(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def logged(caplog: pytest.LogCaptureFixture, logger: str) -> list[logging.LogRecord]:
+    """The records one logger wrote: a thread another test left behind may log meanwhile."""
+    return [record for record in caplog.records if record.name == logger]

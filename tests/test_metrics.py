@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import metrics
+from tests.support import logged
 
 TEST_KIND = "test-kind"
 
@@ -38,8 +39,7 @@ def test_observe_request_logs_one_line_with_kind_outcome_and_latency_only(
 ) -> None:
     with caplog.at_level(logging.INFO, logger="bot.requests"):
         metrics.observe_request("mention", "unrecognized", 0.0421)
-    assert len(caplog.records) == 1
-    record = caplog.records[0]
+    (record,) = logged(caplog, "bot.requests")
     assert record.getMessage() == "handled mention: unrecognized in 42.1 ms"
     assert (record.kind, record.outcome, record.latency_ms) == ("mention", "unrecognized", 42.1)
 

@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.state import MemoryStore
 from tests.conftest import make_settings
 from tests.fake_slack import APP_TOKEN, FakeSlack
-from tests.support import free_port
+from tests.support import free_port, logged
 
 REFUSED = metrics.REQUESTS.labels(kind="http", outcome="bad_signature")
 
@@ -139,8 +139,9 @@ def test_several_workers_without_redis_need_no_warning_they_share_the_embedded_s
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     with caplog.at_level(logging.INFO, logger="errdesk.server"):
         assert server.serve_http(make_settings(fake_slack, WEB_CONCURRENCY=workers), engine) == 0
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert any("state in sqlite" in r.getMessage() for r in caplog.records)
+    records = logged(caplog, "errdesk.server")
+    assert not [r for r in records if r.levelno >= logging.WARNING]
+    assert any("state in sqlite" in r.getMessage() for r in records)
 
 
 def test_gunicorn_waits_for_the_stop_grace_and_then_some(fake_slack: FakeSlack) -> None:

@@ -29,7 +29,7 @@ from bot.state import (
     create_store,
 )
 from tests.redis_process import any_redis, own_redis
-from tests.support import free_port
+from tests.support import free_port, logged
 
 THREADS = 32
 ROUNDS = 5
@@ -184,8 +184,8 @@ def test_unreachable_redis_falls_back_to_memory_quickly_and_logs_once(
         assert not store.healthy()
     assert time.monotonic() - started < 2
     assert store.degraded
-    messages = [record.getMessage() for record in caplog.records]
-    assert len(messages) == 1
+    messages = [record.getMessage() for record in logged(caplog, "bot.state")]
+    assert len(messages) == 1, messages
     assert "unreachable" in messages[0]
 
 
@@ -214,8 +214,8 @@ def test_recovers_when_redis_comes_back_and_remembers_what_it_saw_meanwhile(
             assert not store.first_time("during", 60), "seen during the outage"
             assert not store.degraded
             assert store.healthy()
-        messages = [record.getMessage() for record in caplog.records]
-        assert len(messages) == 2
+        messages = [record.getMessage() for record in logged(caplog, "bot.state")]
+        assert len(messages) == 2, messages
         assert "unreachable" in messages[0]
         assert "reachable again" in messages[1]
 

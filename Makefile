@@ -54,6 +54,6 @@ lock: install
 		-c lock/runtime.txt -c lock/build.txt -o lock/dev.txt
 	$(MAKE) install
 
-## bench: the benchmarks, about 30 s (docs/benchmarks.md)
+## bench: the benchmarks, under two minutes (docs/benchmarks.md)
 bench: install
 	$(BIN)/python -m benchmarks

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bot.engine.vocabulary import PatternList, Vocabulary, load_vocabulary
+from bot.engine.vocabulary import GuardedPattern, PatternList, Vocabulary, load_vocabulary
 
 FTP_VERBS = [
     "ABOR",
@@ -144,16 +144,18 @@ _SFTP_PROMPT = re.compile(r"^[ \t]*sftp> ?(?P<call>[a-z]+)\b", re.M)
 # curl's upload options stand for a PUT: "curl -T backup.tar https://...".
 _CURL_UPLOAD = re.compile(r"\bcurl\b[^\n]*?\s(?:-T|--upload-file)\s")
 # PASV/EPSV as a command (the end of a log line), not vsftpd's hint "Consider using PASV."
-_PASSIVE = re.compile(
-    r"\b(?:PASV|EPSV)(?=[ \t]*(?:$|['\"`\\]))|entering (?:extended )?passive mode|\bpassive mode\b",
+_PASSIVE = GuardedPattern.compile(
+    r"\b(?:PASV|EPSV)(?=[ \t]*(?:$|['\"`\\]))|"
+    r"entering (?:extended )?passive mode|\bpassive mode\b",
     re.I | re.M,
 )
 # PORT/EPRT as commands in upper case only: "connecting data socket to ... port 40112" is passive.
-_ACTIVE = re.compile(
+_ACTIVE = GuardedPattern.compile(
     r"(?-i:\b(?:PORT|EPRT))\s+[\d|(]|\bactive mode\b|\bPORT command successful", re.I
 )
-_TLS = re.compile(
-    r"\bAUTH (?:TLS|SSL)\b|\bPROT P\b|\b234 |\bFTPS\b|\bFTPES\b|\bTLS\b|\bSSL\b|\bimplicit\b", re.I
+_TLS = GuardedPattern.compile(
+    r"\bAUTH (?:TLS|SSL)\b|\bPROT P\b|\b234 |\bFTPS\b|\bFTPES\b|\bTLS\b|\bSSL\b|\bimplicit\b",
+    re.I,
 )
 # How a line of a log, a trace or code begins, as opposed to a sentence: a label ("Command:",
 # "WARNING:pyftpsync:"), a prompt or arrow ("> ", "ftp>", "<=="), a timestamp, an address or a
@@ -177,20 +179,20 @@ DATA_COMMANDS = frozenset({"LIST", "MLSD", "NLST", "RETR", "STOR", "STOU", "APPE
 # Commands of the control connection before or around login.
 LOGIN_COMMANDS = frozenset({"USER", "PASS", "ACCT", "AUTH", "PBSZ", "PROT"})
 
-_PASSIVE_REPLY = re.compile(
+_PASSIVE_REPLY = GuardedPattern.compile(
     r"\b227\b[^(\n]{0,60}\((?P<a>\d{1,3}),(?P<b>\d{1,3}),\d{1,3},\d{1,3},\d{1,3},\d{1,3}\)"
     r"|(?P<unroutable>passive reply with (?:an )?unroutable address)",
     re.I,
 )
-_LOGGED_IN = re.compile(
+_LOGGED_IN = GuardedPattern.compile(
     r"^[^\n]{0,60}\b230\b|\blogged in\b|\blogin successful\b|\bauthenticated\b|"
     r"\bauthentication (?:succeeded|successful)|\bAuthenticated to\b",
     re.I | re.M,
 )
-_CONNECTING = re.compile(
+_CONNECTING = GuardedPattern.compile(
     r"\b220[ -]|\bconnecting to\b|\bresolving address\b|\bconnection established\b", re.I
 )
-_DATA_WORDS = re.compile(r"\bdata (?:connection|channel|socket)\b|FtpDataStream", re.I)
+_DATA_WORDS = GuardedPattern.compile(r"\bdata (?:connection|channel|socket)\b|FtpDataStream", re.I)
 # Situations a message states once for all its failures, each read from the patterns of its
 # section in knowledge/vocabulary/situations.toml.
 MESSAGE_SITUATIONS = (
@@ -217,15 +219,16 @@ _USAGE = re.compile(
 )
 USED_UP = 0.98
 # After the failure the session goes on to succeed: the client fell back and carried on.
-_SUCCESS = re.compile(
+_SUCCESS = GuardedPattern.compile(
     r"^[^\n]{0,30}\b(?:226|250)[ -]|\bsuccessful(?:ly)?\b|\btransfer complete\b", re.I | re.M
 )
 # The client connects to a private address: "connect to host 10.20.0.15 port 22".
-_TARGET = re.compile(
-    r"\bconnect(?:ing|ed)? to (?:host )?(?P<a>\d{1,3})\.(?P<b>\d{1,3})\.\d{1,3}\.\d{1,3}\b", re.I
+_TARGET = GuardedPattern.compile(
+    r"\bconnect(?:ing|ed)? to (?:host )?(?P<a>\d{1,3})\.(?P<b>\d{1,3})\.\d{1,3}\.\d{1,3}\b",
+    re.I,
 )
 # An IPv6 address in brackets ("[2001:db8::15]:21"), or IPv6 named.
-_IPV6 = re.compile(
+_IPV6 = GuardedPattern.compile(
     r"\[[0-9a-f]{1,4}:[0-9a-f:]*\](?::\d+)?|\bIPv6\b|\bAF_INET6\b|\bEPRT \|2\|", re.I
 )
 
@@ -362,6 +365,7 @@ def _private(first: int, second: int) -> bool:
 def triage(text: str, vocabulary: Vocabulary | None = None) -> Triage:
     """What the text shows around its failures; situations are worded as `vocabulary` says
     (the bundled word lists when none is given)."""
+    lowered = text.lower()
     events = [
         Event(m.start("verb"), m["verb"].upper())
         for pattern in (_COMMAND, _TYPED_COMMAND)
@@ -384,29 +388,32 @@ def triage(text: str, vocabulary: Vocabulary | None = None) -> Triage:
     events.sort(key=lambda event: event.offset)
     private = tuple(
         m.start()
-        for m in _PASSIVE_REPLY.finditer(text)
+        for m in _PASSIVE_REPLY.finditer(text, lowered)
         if m["unroutable"] or _private(int(m["a"]), int(m["b"]))
     )
-    tls, tls_from_log = _tls_seen(text)
+    tls, tls_from_log = _tls_seen(text, lowered)
     return Triage(
         events=tuple(events),
-        passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text)),
-        active_offsets=tuple(m.start() for m in _ACTIVE.finditer(text)),
+        passive_offsets=tuple(m.start() for m in _PASSIVE.finditer(text, lowered)),
+        active_offsets=tuple(m.start() for m in _ACTIVE.finditer(text, lowered)),
         tls=tls,
         private_passive_offsets=private,
-        login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text)),
-        connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text)),
-        data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text)),
-        success_offsets=tuple(m.start() for m in _SUCCESS.finditer(text)),
-        message_situations=message_situations(text, vocabulary or _bundled_vocabulary()),
+        login_offsets=tuple(m.start() for m in _LOGGED_IN.finditer(text, lowered)),
+        connecting_offsets=tuple(m.start() for m in _CONNECTING.finditer(text, lowered)),
+        data_word_offsets=tuple(m.start() for m in _DATA_WORDS.finditer(text, lowered)),
+        success_offsets=tuple(m.start() for m in _SUCCESS.finditer(text, lowered)),
+        message_situations=message_situations(text, vocabulary or _bundled_vocabulary(), lowered),
         tls_from_log=tls_from_log,
         text=text,
     )
 
 
-def message_situations(text: str, vocabulary: Vocabulary) -> frozenset[str]:
-    """The situations the message states once for all its failures."""
-    lowered = text.lower()
+def message_situations(
+    text: str, vocabulary: Vocabulary, lowered: str | None = None
+) -> frozenset[str]:
+    """The situations the message states once for all its failures; `lowered` is
+    `text.lower()` when the caller has it already."""
+    lowered = text.lower() if lowered is None else lowered
     said = {
         situation
         for situation in MESSAGE_SITUATIONS
@@ -416,9 +423,9 @@ def message_situations(text: str, vocabulary: Vocabulary) -> frozenset[str]:
         said.discard("fails-for-everyone")
     if _quota_used_up(text):
         said.add("own-quota-full")
-    if any(_private(int(m["a"]), int(m["b"])) for m in _TARGET.finditer(text)):
+    if any(_private(int(m["a"]), int(m["b"])) for m in _TARGET.finditer(text, lowered)):
         said.add("private-target")
-    if _IPV6.search(text):
+    if _IPV6.search(text, lowered):
         said.add("ipv6")
     return frozenset(said)
 
@@ -444,9 +451,9 @@ def _quota_used_up(text: str) -> bool:
     return False
 
 
-def _tls_seen(text: str) -> tuple[bool, bool]:
+def _tls_seen(text: str, lowered: str) -> tuple[bool, bool]:
     """Whether TLS is mentioned at all, and whether on a log line (the first such is enough)."""
-    mentions = (match.start() for match in _TLS.finditer(text))
+    mentions = (match.start() for match in _TLS.finditer(text, lowered))
     first = next(mentions, None)
     if first is None:
         return False, False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -296,6 +296,80 @@ def leading_strings(pattern: str) -> tuple[str, ...]:
     # A string holding another adds nothing to the guard: "worked" is there only if "work" is.
     kept = sorted(starts, key=lambda start: (len(start), start))
     return tuple(s for i, s in enumerate(kept) if not any(t in s for t in kept[:i]))
+
+
+def required_strings(pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """Lower-case ASCII strings one of which every match of `pattern` holds somewhere (in an
+    ASCII text, ignoring case), the longest and fewest found; empty when a match may hold none
+    of any ("^[^\\n]{0,60}\\b230\\b" holds "230"; "\\d+" nothing)."""
+    required = _required(regex_parser.parse(pattern.pattern, pattern.flags).data)
+    if not required:
+        return ()
+    kept = sorted(required, key=lambda string: (len(string), string))
+    return tuple(s for i, s in enumerate(kept) if not any(t in s for t in kept[:i]))
+
+
+def _required(items: Any) -> set[str] | None:
+    """Strings one of which every match of these parsed items holds: those that start the
+    items from some element on, or that an element holds inside it, whichever tell most."""
+    best: set[str] | None = None
+    for position, (op, argument) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            continue
+        starts, _ = _sequence_starts(items[position:])
+        for found in (starts if "" not in starts else None, _inner_required(op, argument)):
+            if found and (best is None or _tells_more(found, best)):
+                best = found
+    return best
+
+
+def _inner_required(op: Any, argument: Any) -> set[str] | None:
+    if op == regex_parser.SUBPATTERN:
+        return _required(argument[-1])
+    if op == regex_parser.BRANCH:
+        every: set[str] = set()
+        for alternative in argument[1]:
+            found = _required(alternative)
+            if not found:
+                return None  # an alternative that may hold none makes the whole hold none
+            every |= found
+        return every if len(every) <= MAX_GUARD_STRINGS else None
+    if op in (regex_parser.MAX_REPEAT, regex_parser.MIN_REPEAT) and argument[0] >= 1:
+        return _required(argument[2])
+    return None
+
+
+def _tells_more(strings: set[str], than: set[str]) -> bool:
+    """Longer strings are rarer in a text, fewer are fewer substring tests."""
+    return (min(map(len, strings)), -len(strings)) > (min(map(len, than)), -len(than))
+
+
+@dataclass(frozen=True)
+class GuardedPattern:
+    """A compiled pattern run only on a text that holds one of the strings each of its matches
+    holds (`required_strings`): most messages hold none of a log's words, and a few substring
+    tests at C speed cost less than the pattern's scan. A text beyond ASCII is always searched:
+    case-folding beyond ASCII ("ſ" matches "s") would slip past the strings."""
+
+    pattern: re.Pattern[str]
+    required: tuple[str, ...]
+
+    @classmethod
+    def compile(cls, pattern: str, flags: int = 0) -> GuardedPattern:
+        compiled = re.compile(pattern, flags)
+        return cls(compiled, required_strings(compiled))
+
+    def may_match(self, text: str, lowered: str) -> bool:
+        """False only when no match can be in `text` (`lowered` is `text.lower()`)."""
+        if not self.required or not text.isascii():
+            return True
+        return any(string in lowered for string in self.required)
+
+    def finditer(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if self.may_match(text, lowered) else iter(())
+
+    def search(self, text: str, lowered: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if self.may_match(text, lowered) else None
 
 
 def _sequence_starts(items: Any) -> tuple[set[str], bool]:

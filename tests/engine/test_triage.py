@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from benchmarks.logs import generate_log
+from bot.engine import triage as triage_module
 from bot.engine.knowledge import SITUATIONS
 from bot.engine.secrets import exposed_secrets
 from bot.engine.triage import MESSAGE_SITUATIONS, triage
-from bot.engine.vocabulary import load_vocabulary
+from bot.engine.vocabulary import GuardedPattern, load_vocabulary
 from tests.support import engine
+
+# The project's own labelled sets: every clone has them.
+OWN_CORPORA = Path(__file__).resolve().parents[1] / "corpus"
 
 FILEZILLA_PASSIVE_TIMEOUT = """\
 Status:\tConnecting to 192.0.2.10:21...
@@ -267,3 +275,24 @@ def test_mode_and_tls_on_log_lines_are_marked_as_seen_in_the_log() -> None:
     context = triage(text).at(text.index("< 425"))
     assert context.mode_from_log
     assert context.tls_from_log
+
+
+def test_every_guarded_pattern_finds_what_its_pattern_finds_in_the_labelled_messages() -> None:
+    """The guards only skip texts no match can be in: on the project's own labelled sets and a
+    generated log, each guarded pattern finds exactly what its plain pattern finds."""
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted(OWN_CORPORA.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    texts.append(generate_log(2000, "winscp").text)
+    guarded = [value for value in vars(triage_module).values() if isinstance(value, GuardedPattern)]
+    assert len(guarded) >= 5, "triage guards its log patterns"
+    for pattern in guarded:
+        for text in texts:
+            plain = [m.span() for m in pattern.pattern.finditer(text)]
+            assert [m.span() for m in pattern.finditer(text, text.lower())] == plain, (
+                pattern.pattern.pattern,
+                text[:80],
+            )

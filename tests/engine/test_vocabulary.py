@@ -12,10 +12,12 @@ from bot.engine.recognize.cues import read_cues
 from bot.engine.triage import Triage
 from bot.engine.vocabulary import (
     VOCABULARY_FOLDER,
+    GuardedPattern,
     PatternList,
     leading_strings,
     load_vocabulary,
     read_vocabulary,
+    required_strings,
 )
 
 
@@ -147,3 +149,23 @@ def test_a_pattern_list_finds_what_its_patterns_find() -> None:
         plain = any(re.search(pattern, text, re.I) for pattern in patterns)
         assert listed.search(text) == plain, text
     assert listed.search("Works from home, 家"), "a text beyond ASCII is searched in full"
+
+
+def test_a_pattern_requires_the_strings_every_match_holds() -> None:
+    assert required_strings(re.compile(r"^[^\n]{0,60}\b230\b", re.M)) == ("230",)
+    assert required_strings(re.compile(r"\blogged in\b|\b(?:PASV|EPSV)\b", re.I)) == (
+        "epsv",
+        "pasv",
+        "logge",
+    )
+    assert required_strings(re.compile(r"\d+")) == (), "a match may hold any digits"
+    assert required_strings(re.compile(r"(?:ab|)c")) == ("c",), "an empty branch requires none"
+
+
+def test_a_guarded_pattern_finds_what_its_pattern_finds() -> None:
+    guarded = GuardedPattern.compile(r"^[^\n]{0,60}\b230\b|\bentering passive mode", re.I | re.M)
+    pattern = guarded.pattern
+    for text in ("Response: 230 Logged on", "ENTERING PASSIVE MODE", "nothing here", "ſ 230 家"):
+        found = [m.span() for m in guarded.finditer(text, text.lower())]
+        assert found == [m.span() for m in pattern.finditer(text)], text
+    assert not guarded.may_match("nothing here", "nothing here"), "no required string, no scan"

@@ -261,9 +261,11 @@ def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
     recognizing a message it decides on, and what the five new protocols' knowledge adds to
     recognition."""
     engine = Engine(kb)
-    decided = [text for text in texts if engine.observe(text, asked=False)[2]]
-    decision = median(
-        paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes)
+    decided = [text for text in texts if _observed(engine, text).findings]
+    decision = (
+        median(paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes))
+        if decided
+        else 1.0  # nothing to decide, nothing the decision adds
     )
     first = KnowledgeBase(entry for entry in kb if entry.protocol in FIRST_PROTOCOLS)
     smaller = Engine(first, engine.vocabulary, engine.model)

@@ -36,6 +36,8 @@ from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
 # The parts of a legacy attachment that hold its words (colour, links and images do not).
 ATTACHMENT_TEXTS = ("pretext", "title", "text")
+# What marks an attachment as a link preview Slack or an app added to the message.
+UNFURL_MARKS = ("from_url", "original_url", "is_app_unfurl", "is_msg_unfurl")
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,14 @@ class MessageText:
 
 
 def message_text(
-    client: WebClient,
-    services: Services,
-    message: Mapping[str, Any],
-    bot_user_id: str | None,
-    *,
-    attachments: bool = True,
+    client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
 ) -> MessageText:
-    """The words of `message` without mentions of the bot, what its attachments say (unless
-    `attachments` is False), then its text files' contents."""
+    """The words of `message` without mentions of the bot, what its attachments say, then its
+    text files' contents."""
     words = str(message.get("text") or "")
     if bot_user_id:
         words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
-    said = [words.strip(), *(attached_words(message) if attachments else ())]
+    said = [words.strip(), *attached_words(message)]
     parts = ["\n".join(part for part in said if part)[:MAX_MESSAGE_CHARS]]
     notes: list[str] = []
     files = message.get("files")
@@ -74,14 +71,18 @@ def message_text(
 def attached_words(message: Mapping[str, Any]) -> list[str]:
     """What a message says outside its `text`: CI and alerting bots put the failure in
     attachments (pretext, title, text, field values), and a message whose `text` is empty
-    says it in its blocks' sections."""
+    says it in its blocks' sections. A link preview Slack added is someone else's page, not
+    what the poster says: it is left out, and so a message reads the same before and after
+    Slack unfurls its links."""
     parts: list[str] = []
     for attachment in _mappings(message.get("attachments")):
+        if any(attachment.get(key) for key in UNFURL_MARKS):
+            continue
         parts += [str(attachment[key]) for key in ATTACHMENT_TEXTS if attachment.get(key)]
         parts += [str(f["value"]) for f in _mappings(attachment.get("fields")) if f.get("value")]
     if not str(message.get("text") or "").strip():
         for block in _mappings(message.get("blocks")):
-            texts = [block.get("text"), *(block.get("fields") or ())]
+            texts = [block.get("text"), *_mappings(block.get("fields"))]
             parts += [str(t["text"]) for t in texts if isinstance(t, Mapping) and t.get("text")]
     return parts
 

@@ -29,3 +29,12 @@ def test_blocks_are_read_only_when_the_text_is_empty() -> None:
 def test_a_malformed_attachment_list_is_no_words_and_no_crash() -> None:
     message = {"attachments": ["not an object", {"fields": "neither"}], "blocks": {"x": 1}}
     assert attached_words(message) == []
+
+
+def test_a_link_preview_is_not_what_the_poster_says() -> None:
+    preview = {"title": "FTP 425 explained", "text": FAILURE, "from_url": "https://example.com"}
+    assert attached_words({"text": "good read", "attachments": [preview]}) == []
+
+
+def test_a_malformed_block_is_no_words_and_no_crash() -> None:
+    assert attached_words({"text": "", "blocks": [{"type": "section", "fields": 5}]}) == []

@@ -48,8 +48,7 @@ def auto_reply(
     if not messages.first_delivery(store, body):
         return "duplicate"
 
-    # Attachments are link previews of other pages here, not what the poster says.
-    read = messages.message_text(client, services, event, bot_user_id, attachments=False)
+    read = messages.message_text(client, services, event, bot_user_id)
     answer = services.engine.explain(read.text, messages.conversation_of(event))
     messages.warn_privately(services, client, event, answer.secrets)
     if not answer.reply or answer.decisive is None:

@@ -177,14 +177,14 @@ def render_question(
     *,
     asked: str | None = None,
     explained: Explained | None = None,
-    in_thread: str | None = None,
+    picked: Explained | None = None,
     warn: bool = True,
 ) -> Message:
     """The reply to an explicit question the engine read (`Engine.ask`) from `text`.
 
     `asked` is the question asked privately (the /errcode query, echoed back), and the answer
-    gets the Share button; `in_thread` is the thread of the message it was picked from with
-    the shortcut, where Share posts; `explained` is the Slack message `text` came from, for
+    gets the Share button; `picked` is the message it was picked from with the shortcut, in
+    whose thread Share posts; `explained` is the Slack message `text` came from, for
     "More steps" to read again. `warn` is False for a public reply: the poster of a secret is
     warned privately instead.
     """
@@ -199,7 +199,7 @@ def render_question(
             asked=asked,
             shareable=asked is not None,
             explained=explained,
-            in_thread=in_thread,
+            picked=picked,
             warn=warn,
         )
     return render_nothing_found(asked, answer.secrets if answer is not None else (), warn=warn)
@@ -211,17 +211,17 @@ def answer_privately(
     question: Question,
     asked: MessageText,
     *,
-    in_thread: str | None = None,
+    picked: Explained | None = None,
 ) -> str:
     """Answer `question`, asked with `asked`, through the request's response_url: only the
     person who asked sees it, and Share makes it public. The outcome, counted as `kind`.
 
-    `in_thread` is the thread of the message `asked` was read from (the message shortcut),
-    where Share posts; a /errcode answer is shared in the channel.
+    `picked` is the message `asked` was read from (the message shortcut), in whose thread
+    Share posts; a /errcode answer is shared in the channel.
     """
     if question.kind == "nothing":
         count_unrecognized(kind)
-    message = render_question(question, asked.text, asked=asked.text, in_thread=in_thread)
+    message = render_question(question, asked.text, asked=asked.text, picked=picked)
     if not respond_with(response_url, with_notes(message, asked.notes), response_type="ephemeral"):
         return "error"
     if question.kind == "answer" and question.answer is not None:
@@ -261,3 +261,42 @@ def reply_key(channel: str, ts: str) -> str:
 
 def explanation_key(channel: str, thread_ts: str, entry: Entry) -> str:
     return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
+
+
+def message_at(client: WebClient, channel: str, where: Explained) -> Mapping[str, Any] | None:
+    """The message at `where.ts`, in its thread (a thread's first message included), as it
+    is now: read again, so that an edit shows and a deleted message stays deleted."""
+    response = call(
+        "conversations.replies",
+        client.conversations_replies,
+        channel=channel,
+        ts=where.thread_ts,
+        oldest=where.ts,
+        latest=where.ts,
+        inclusive=True,
+        limit=2,
+    )
+    found = response.get("messages") if response is not None else None
+    if not isinstance(found, list):
+        return None
+    return next((m for m in found if isinstance(m, Mapping) and m.get("ts") == where.ts), None)
+
+
+def read_again(
+    client: WebClient,
+    services: Services,
+    channel: str,
+    where: Explained,
+    bot_user_id: str | None,
+) -> MessageText | None:
+    """The text of the message at `where`, read as it is now; None when it is gone."""
+    message = message_at(client, channel, where)
+    return message_text(client, services, message, bot_user_id) if message is not None else None
+
+
+def clicked_channel(body: Mapping[str, Any]) -> str | None:
+    """The channel of the message whose button was clicked."""
+    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
+        "id"
+    )
+    return str(channel) if channel else None

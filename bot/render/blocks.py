@@ -76,13 +76,14 @@ class Explained(NamedTuple):
 class Expansion(NamedTuple):
     """What a "More steps" or "Share in channel" button holds: the question asked privately
     (and who shared the answer, if someone did), or the message that was explained, never by
-    its text. `in_thread` is the thread of the message a question was picked from with the
-    message shortcut: Share posts the answer there, beside the message it explains."""
+    its text. `picked` is the message a question was picked from with the message shortcut:
+    Share posts the answer in its thread, and a question too long for a button is read again
+    from it (then `query` is None)."""
 
     query: str | None = None
     shared_by: str | None = None
     explained: Explained | None = None
-    in_thread: str | None = None
+    picked: Explained | None = None
 
 
 def escape(text: str) -> str:
@@ -97,23 +98,18 @@ def render_answer(
     shareable: bool = False,
     shared_by: str | None = None,
     explained: Explained | None = None,
-    in_thread: str | None = None,
+    picked: Explained | None = None,
     full: bool = False,
     warn: bool = True,
 ) -> Message:
-    """The reply for an answer that found something: short unless `full`.
+    """The reply for an answer that found something: short unless `full` (three steps, and
+    "More steps" to expand in place when the question can be read again).
 
-    `asked` is the question asked privately, the /errcode query echoed back; `shareable` adds
-    the "Share in channel" button of a private answer; `shared_by` credits whoever made it
-    public; `explained` is the message a thread reply explains. `in_thread` says that `asked`
-    is the text of a message picked with the shortcut, in that thread: it is not echoed as a
-    /errcode query (it is right there, and a button may hold only its code), and Share posts
-    in that thread. The short reply shows at most three steps and a "More steps" button that
-    expands it in place; with no way to read the question again (neither `asked` nor
-    `explained`), nothing is held back. A query that holds a secret is neither echoed nor put
-    in a button: sharing and expanding answer the code alone. `warn=False` leaves the secret
-    warning out of a public reply: the poster is warned privately (`render_secret_warning`)
-    rather than pointing everyone at the secret.
+    `asked` is a question asked privately (echoed back, unless it is a message `picked` with
+    the shortcut); `shareable` adds Share; `shared_by` credits whoever made it public;
+    `explained` is the message a thread reply explains. A secret is never echoed nor put in a
+    button, and `warn=False` leaves its warning out of a public reply (the poster is warned
+    privately instead of pointing everyone at it).
     """
     entry = answer.decisive
     if entry is None:
@@ -124,13 +120,13 @@ def render_answer(
             query=_safe_query(answer, asked),
             shared_by=shared_by,
             explained=explained,
-            in_thread=in_thread,
+            picked=picked,
         )
     shape = outline(answer, full=full or expansion is None)
     blocks: list[dict[str, Any]] = [_header(heading(entry))]
     if answer.secrets and warn:
         blocks.append(_section(":warning: *" + escape(secret_warning(answer.secrets)) + "*"))
-    origin = _origin(answer, shape, asked, shared_by, in_thread)
+    origin = _origin(answer, shape, asked, shared_by, picked)
     if origin:
         blocks.append(_context(origin))
     blocks.append(_section(escape(entry.meaning)))
@@ -144,7 +140,7 @@ def render_answer(
         blocks.append(_context(f"*Worth reading next:* {related}"))
     share_query = _safe_query(answer, asked) if shareable else None
     more = more_value(expansion, entry) if expansion is not None and shape.hidden_steps else None
-    share = share_value(share_query, entry, in_thread) if share_query is not None else None
+    share = share_value(share_query, entry, picked) if share_query is not None else None
     blocks.append(_feedback(entry, share, more, shape.hidden_steps))
     return Message(_fallback(answer, warn), _fit(blocks))
 
@@ -260,7 +256,7 @@ def more_value(expansion: Expansion, entry: Entry) -> str:
     by = (
         expansion.shared_by if expansion.shared_by and _USER_ID.match(expansion.shared_by) else None
     )
-    return _question_value(expansion.query, entry, by=by, in_thread=expansion.in_thread)
+    return _question_value(expansion.query, entry, by=by, picked=expansion.picked)
 
 
 def read_more_value(value: str) -> Expansion | None:
@@ -290,10 +286,11 @@ def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
     return Message(into.text, _fit([*kept[:position], *votes, *kept[position:]]))
 
 
-def share_value(query: str, entry: Entry, in_thread: str | None = None) -> str:
-    """The Share button's value: the query to answer again (the entry's key if it is too long),
-    and the thread to post in when the question is a message picked in one."""
-    return _question_value(query, entry, in_thread=in_thread)
+def share_value(query: str, entry: Entry, picked: Explained | None = None) -> str:
+    """The Share button's value: the query to answer again (the entry's key if it is too long,
+    or where the picked message is, to read it again), and the picked message, whose thread
+    Share posts in."""
+    return _question_value(query, entry, picked=picked)
 
 
 def read_share_value(value: str) -> Expansion | None:
@@ -306,31 +303,39 @@ def read_share_value(value: str) -> Expansion | None:
 
 
 def _question_value(
-    query: str | None, entry: Entry, *, by: str | None = None, in_thread: str | None = None
+    query: str | None, entry: Entry, *, by: str | None = None, picked: Explained | None = None
 ) -> str:
-    """A button's JSON for a question to answer again: the masked query, or the entry's key
-    when there is none or it does not fit; who shared it; the thread of a picked message."""
+    """A button's JSON for a question to answer again: the masked query; when it does not fit,
+    where the picked message is (to read it again, so the answer stays the same), else the
+    entry's key; who shared it."""
     key = f"{entry.protocol} {entry.code}"
     data = {"q": mask(query) if query else key}
     if by:
         data["by"] = by
-    if in_thread:
-        data["in"] = in_thread
+    if picked is not None:
+        data["in"], data["at"] = picked
     value = json.dumps(data, ensure_ascii=False)
     if len(value) > MAX_BUTTON_VALUE:
-        value = json.dumps({**data, "q": key})
+        shorter = (
+            {name: data[name] for name in data if name != "q"} if picked else {**data, "q": key}
+        )
+        value = json.dumps(shorter)
     return value
 
 
 def _read_question(data: Mapping[str, Any]) -> Expansion | None:
     """The question `_question_value` wrote; None when it holds none."""
-    query, shared_by, in_thread = data.get("q"), data.get("by"), data.get("in")
-    if not isinstance(query, str) or not query.strip():
+    query, shared_by, thread_ts, ts = data.get("q"), data.get("by"), data.get("in"), data.get("at")
+    picked = (
+        Explained(thread_ts, ts)
+        if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts
+        else None
+    )
+    asked = query if isinstance(query, str) and query.strip() else None
+    if asked is None and picked is None:
         return None
     return Expansion(
-        query=query,
-        shared_by=shared_by if isinstance(shared_by, str) else None,
-        in_thread=in_thread if isinstance(in_thread, str) and in_thread else None,
+        query=asked, shared_by=shared_by if isinstance(shared_by, str) else None, picked=picked
     )
 
 
@@ -339,7 +344,7 @@ def _origin(
     shape: Outline,
     asked: str | None,
     shared_by: str | None,
-    in_thread: str | None,
+    picked: Explained | None,
 ) -> str:
     """Who shared the answer, the /errcode query, or the line of the message that decided it.
 
@@ -349,9 +354,9 @@ def _origin(
     parts = []
     if shared_by and _USER_ID.match(shared_by):
         parts.append(f"Shared by <@{shared_by}>")
-    if asked is not None and in_thread is None and answer.secrets:
+    if asked is not None and picked is None and answer.secrets:
         parts.append(f"asked with `/errcode` ({MASKED})")
-    elif asked is not None and in_thread is None:
+    elif asked is not None and picked is None:
         parts.append(f"asked {_code('/errcode ' + mask(asked))}")
     elif asked is None and not answer.secrets:
         quote = _decisive_line(answer)

@@ -292,42 +292,42 @@ def test_a_query_too_long_for_a_button_is_shared_by_its_code() -> None:
     assert render.read_share_value('{"q": 3}') is None
 
 
-PICKED_IN = "1700000000.000100"
+PICKED = render.Explained("1700000000.000100", "1700000000.000200")
 
 
 def test_a_picked_message_is_not_echoed_as_a_command() -> None:
     message = render.render_answer(
-        answer_for(), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+        answer_for(), asked="550 Permission denied", shareable=True, picked=PICKED
     )
     assert "/errcode" not in all_text(message), "the picked message was never a /errcode query"
 
 
 def test_a_picked_message_is_shared_in_its_thread() -> None:
     message = render.render_answer(
-        answer_for(), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+        answer_for(), asked="550 Permission denied", shareable=True, picked=PICKED
     )
     value = buttons(message)[ACTION_SHARE]["value"]
     assert render.read_share_value(value) == render.Expansion(
-        query="550 Permission denied", in_thread=PICKED_IN
+        query="550 Permission denied", picked=PICKED
     )
 
 
 def test_more_steps_of_a_picked_message_keeps_its_thread() -> None:
     many = entry(steps=tuple(f"Step number {n}." for n in range(1, 8)))
     message = render.render_answer(
-        answer_for(many), asked="550 Permission denied", shareable=True, in_thread=PICKED_IN
+        answer_for(many), asked="550 Permission denied", shareable=True, picked=PICKED
     )
     expansion = render.read_more_value(buttons(message)[ACTION_MORE]["value"])
-    assert expansion == render.Expansion(query="550 Permission denied", in_thread=PICKED_IN)
+    assert expansion == render.Expansion(query="550 Permission denied", picked=PICKED)
 
 
 def test_a_picked_message_holding_a_secret_is_shared_by_its_code_in_its_thread() -> None:
     text = "ftp://bob:hunter22@files.example.com 550"
     answer = answer_for(query=text, secrets=("a password inside a URL (user:password@host)",))
-    message = render.render_answer(answer, asked=text, shareable=True, in_thread=PICKED_IN)
+    message = render.render_answer(answer, asked=text, shareable=True, picked=PICKED)
     assert "hunter22" not in json.dumps(message.blocks)
     share = render.read_share_value(buttons(message)[ACTION_SHARE]["value"])
-    assert share == render.Expansion(query="ftp 550", in_thread=PICKED_IN)
+    assert share == render.Expansion(query="ftp 550", picked=PICKED)
 
 
 def test_shared_answers_credit_the_user() -> None:
@@ -437,3 +437,11 @@ def test_reply_names_the_codes_worth_reading_next(engine: Engine) -> None:
     blocks = render.render_answer(answer).blocks
     contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
     assert any("FTP 426" in text for text in contexts if "Worth reading next" in text), contexts
+
+
+def test_a_picked_message_too_long_for_a_button_is_read_again_from_where_it_is() -> None:
+    value = render.share_value("425 Can't open data connection. " * 200, entry(), PICKED)
+    assert len(value) <= render.MAX_BUTTON_VALUE
+    assert render.read_share_value(value) == render.Expansion(picked=PICKED), (
+        "the same answer, not the code's generic one, is shared"
+    )

@@ -7,18 +7,16 @@ deleted; a private /errcode answer's button holds the query, as its Share button
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
-from bot.listeners.messages import message_text
+from bot.listeners.messages import clicked_channel, read_again
 from bot.listeners.services import Services, observed, services_of
-from bot.listeners.slack_calls import call, replace_clicked, respond_with
+from bot.listeners.slack_calls import replace_clicked, respond_with
 from bot.render.blocks import (
     Expansion,
-    Explained,
     Message,
     keep_votes,
     read_more_value,
@@ -50,14 +48,12 @@ def expand(
     client: WebClient,
     bot_user_id: str | None,
 ) -> str:
-    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
-        "id"
-    )
+    channel = clicked_channel(body)
     response_url = body.get("response_url")
     expansion = read_more_value(str(action.get("value") or ""))
     full = None
     if expansion is not None and channel:
-        full = _full_answer(services, client, str(channel), expansion, bot_user_id)
+        full = _full_answer(services, client, channel, expansion, bot_user_id)
     if full is None:
         respond_with(response_url, GONE, response_type="ephemeral", replace_original=False)
         return "not_found"
@@ -76,47 +72,24 @@ def _full_answer(
 ) -> Message | None:
     """The full answer to the question the button names; None when it cannot be read again."""
     if expansion.explained is not None:
-        message = _explained_message(client, channel, expansion.explained)
-        if message is None:
-            return None
-        read = message_text(client, services, message, bot_user_id)
-        question = services.engine.ask(read.text)
-        if question.answer is None or question.kind != "answer":
+        read = read_again(client, services, channel, expansion.explained, bot_user_id)
+        question = services.engine.ask(read.text) if read is not None else None
+        if question is None or question.answer is None or question.kind != "answer":
             return None
         # A thread reply is public: the poster of a secret was warned privately already.
         return render_answer(question.answer, explained=expansion.explained, full=True, warn=False)
-    query = expansion.query or ""
-    question = services.engine.ask(query)
-    if question.answer is None or question.kind != "answer":
+    query = expansion.query
+    if query is None and expansion.picked is not None:
+        read = read_again(client, services, channel, expansion.picked, bot_user_id)
+        query = read.text if read is not None else None
+    question = services.engine.ask(query) if query else None
+    if question is None or question.answer is None or question.kind != "answer":
         return None
     return render_answer(
         question.answer,
         asked=query,
         shareable=expansion.shared_by is None,
         shared_by=expansion.shared_by,
-        in_thread=expansion.in_thread,
+        picked=expansion.picked,
         full=True,
-    )
-
-
-def _explained_message(
-    client: WebClient, channel: str, explained: Explained
-) -> Mapping[str, Any] | None:
-    """The message at `explained.ts`, in its thread (a thread's first message included)."""
-    response = call(
-        "conversations.replies",
-        client.conversations_replies,
-        channel=channel,
-        ts=explained.thread_ts,
-        oldest=explained.ts,
-        latest=explained.ts,
-        inclusive=True,
-        limit=2,
-    )
-    found = response.get("messages") if response is not None else None
-    if not isinstance(found, list):
-        return None
-    return next(
-        (m for m in found if isinstance(m, Mapping) and m.get("ts") == explained.ts),
-        None,
     )

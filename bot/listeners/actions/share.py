@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
+from bot.listeners.messages import clicked_channel, read_again
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.outbox import Reply
@@ -36,27 +37,36 @@ def handle_share(
     """Answer the same query again, publicly, credited to whoever shared it."""
     ack()
     services = services_of(context)
-    observed("action", lambda: share(services, body, action))
+    observed("action", lambda: share(services, body, action, client, context.bot_user_id))
 
 
-def share(services: Services, body: dict[str, Any], action: dict[str, Any]) -> str:
+def share(
+    services: Services,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    bot_user_id: str | None,
+) -> str:
     """Post the answer through the outbound queue and wait a little for it: the private answer
-    is removed once the public one is posted, and stays when Slack refused it."""
+    is removed once the public one is posted, and stays when Slack refused it. A picked message
+    too long for the button is read again, so the shared answer is the one that was seen."""
     shared = read_share_value(str(action.get("value") or "")) or Expansion()
-    query, in_thread = shared.query, shared.in_thread
+    query, picked = shared.query, shared.picked
     response_url = body.get("response_url")
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
+    channel = clicked_channel(body)
     user = (body.get("user") or {}).get("id")
+    if query is None and picked is not None and channel:
+        read = read_again(client, services, channel, picked, bot_user_id)
+        query = read.text if read is not None else None
     question = services.engine.ask(query) if query else None
     answer = question.answer if question is not None and question.kind == "answer" else None
     if answer is None or answer.decisive is None or not channel:
         respond_with(response_url, EXPIRED, response_type="ephemeral", replace_original=False)
         return "not_found"
-    message = render_answer(answer, asked=query, shared_by=user, in_thread=in_thread, warn=False)
+    shown = render_answer(answer, asked=query, shared_by=user, picked=picked, warn=False)
     click = str(body.get("trigger_id") or (action.get("action_ts") or ""))
-    reply = Reply.of(f"share:{channel}:{user}:{click}", str(channel), message, in_thread)
+    thread_ts = picked.thread_ts if picked is not None else None
+    reply = Reply.of(f"share:{channel}:{user}:{click}", channel, shown, thread_ts)
     posted = services.outbox.send(reply).wait(SHARE_WAIT_SECONDS)
     if posted is False:
         respond_with(response_url, NOT_POSTED, response_type="ephemeral", replace_original=False)

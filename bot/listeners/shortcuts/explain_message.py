@@ -16,7 +16,7 @@ from bot.engine import Question
 from bot.listeners.messages import answer_privately, from_errdesk, message_text
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
-from bot.render.blocks import Message, render_apology
+from bot.render.blocks import Explained, Message, render_apology
 
 OWN_ANSWER = Message(
     "That is my own answer. Pick the message it explains, or ask with /errcode.", []
@@ -56,6 +56,6 @@ def explain_picked(
     # A message with no text to read (an image alone) has no error in it; asked nothing,
     # the engine would answer with /errcode's usage instead.
     question = services.engine.ask(read.text) if read.text else Question("nothing")
-    thread_ts = message.get("thread_ts") or message.get("ts")
-    in_thread = str(thread_ts) if thread_ts else None
-    return answer_privately("shortcut", response_url, question, read, in_thread=in_thread)
+    ts = message.get("ts")
+    picked = Explained(str(message.get("thread_ts") or ts), str(ts)) if ts else None
+    return answer_privately("shortcut", response_url, question, read, picked=picked)

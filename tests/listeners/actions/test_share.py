@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.listeners.actions.share import handle_share
-from bot.render.blocks import ACTION_SHARE, share_value
+from bot.render.blocks import ACTION_SHARE, Explained, share_value
 from tests.conftest import HUMAN, Bot, action_payload
 from tests.render.test_blocks import entry
 
@@ -26,7 +26,7 @@ def test_sharing_posts_the_answer_in_the_channel_and_removes_the_private_one(bot
 
 
 def test_the_answer_to_a_picked_message_is_shared_in_its_thread(bot: Bot) -> None:
-    click(bot, share_value("425", entry(), in_thread="1700000000.000100"))
+    click(bot, share_value("425", entry(), Explained("1700000000.000100", "1700000000.000200")))
     (post,) = bot.fake.posts()
     assert post.body["thread_ts"] == "1700000000.000100", "beside the message it explains"
     assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")

@@ -9,13 +9,20 @@ from typing import Any
 import pytest
 
 from bot import metrics
+from bot.listeners.actions.share import handle_share
 from bot.listeners.shortcuts.explain_message import OWN_ANSWER, handle_explain_message
-from bot.render.blocks import ACTION_SHARE, Expansion, read_share_value
+from bot.render.blocks import ACTION_SHARE, Expansion, Explained, read_share_value
 from bot.render.text import NOTHING_FOUND
-from tests.conftest import Bot, shortcut_payload
+from tests.conftest import Bot, action_payload, shortcut_payload
 from tests.fake_slack import BOT_ID, BOT_USER_ID, texts
 
 ERROR = "Response: 425 Can't open data connection."
+# A passive reply with a private address before a failed listing: the situation decides the
+# verdict, so only an answer read from the whole log says who can fix it.
+PASSIVE_LOG = (
+    "Command:\tPASV\nResponse:\t227 Entering Passive Mode (10,0,0,5,195,80)\n"
+    "Command:\tMLSD\nError:\tConnection timed out after 20 seconds of inactivity"
+)
 
 
 def pick(bot: Bot, text: str, **message: Any) -> dict[str, Any]:
@@ -28,6 +35,11 @@ def pick(bot: Bot, text: str, **message: Any) -> dict[str, Any]:
 
 def shown(response: dict[str, Any]) -> str:
     return "\n".join([str(response.get("text") or ""), *texts(response.get("blocks") or [])])
+
+
+def verdict_of(lines: list[str]) -> list[str]:
+    """The answer's heading and who can fix it, and why."""
+    return [line for line in lines if line.startswith(("WINSOCK", "FTP")) or "Because" in line]
 
 
 def share_of(response: dict[str, Any]) -> Expansion | None:
@@ -55,14 +67,15 @@ def test_the_answer_is_not_presented_as_a_command(bot: Bot) -> None:
 def test_share_posts_in_the_thread_of_a_message_at_the_channel_root(bot: Bot) -> None:
     payload_ts = "1700000000.000500"
     response = pick(bot, ERROR, ts=payload_ts)
-    assert share_of(response) == Expansion(query=ERROR, in_thread=payload_ts)
+    assert share_of(response) == Expansion(query=ERROR, picked=Explained(payload_ts, payload_ts))
 
 
 def test_share_posts_in_the_thread_a_picked_reply_is_in(bot: Bot) -> None:
     response = pick(bot, ERROR, thread_ts="1700000000.000001")
     shared = share_of(response)
     assert shared is not None, "the answer can be shared"
-    assert shared.in_thread == "1700000000.000001"
+    assert shared.picked is not None, "the answer names the picked message"
+    assert shared.picked.thread_ts == "1700000000.000001"
 
 
 def test_a_message_with_no_error_gets_the_nothing_found_answer(bot: Bot) -> None:
@@ -144,3 +157,31 @@ def test_a_failure_on_our_side_is_said_privately_without_its_details(bot: Bot) -
     assert "Something went wrong on my side" in shown(response)
     assert "hunter22" not in json.dumps(response)
     assert errors._value.get() == before + 1
+
+
+def test_a_picked_log_too_long_for_a_button_is_shared_with_the_answer_that_was_seen(
+    bot: Bot,
+) -> None:
+    log = "\n".join(
+        [
+            *(f"Status:\tRetrieving directory listing of /site/{n}..." for n in range(60)),
+            PASSIVE_LOG,
+        ]
+    )
+    ts = "1700000000.000700"
+    bot.fake.add_thread(
+        "C0OTHER01", ts, [{"type": "message", "user": "U0OTHER01", "text": log, "ts": ts}]
+    )
+    private = pick(bot, log, ts=ts)
+    (share,) = [e for e in private["blocks"][-1]["elements"] if e["action_id"] == ACTION_SHARE]
+    assert len(share["value"]) < len(log), "the button names the message, it does not copy it"
+    body = action_payload(
+        ACTION_SHARE, share["value"], bot.fake.response_url("shared"), ephemeral=True
+    )
+    bot.act(handle_share, body)
+    (post,) = bot.fake.posts()
+    assert post.body["thread_ts"] == ts, "shared beside the picked message"
+    seen, shared = list(texts(private["blocks"])), list(texts(post.body["blocks"]))
+    assert verdict_of(shared) == verdict_of(seen), (
+        "the shared answer is the one seen privately, not the code's generic one"
+    )

@@ -13,7 +13,7 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.engine import Question
-from bot.listeners.messages import answer_privately, from_errdesk, message_text
+from bot.listeners.messages import answer_privately, from_errdesk, message_text, warn_privately
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.render.blocks import Explained, Message, render_apology
@@ -56,6 +56,21 @@ def explain_picked(
     # A message with no text to read (an image alone) has no error in it; asked nothing,
     # the engine would answer with /errcode's usage instead.
     question = services.engine.ask(read.text) if read.text else Question("nothing")
+    _warn_the_poster(services, client, shortcut, question)
     ts = message.get("ts")
     picked = Explained(str(message.get("thread_ts") or ts), str(ts)) if ts else None
     return answer_privately("shortcut", response_url, question, read, picked=picked)
+
+
+def _warn_the_poster(
+    services: Services, client: WebClient, shortcut: dict[str, Any], question: Question
+) -> None:
+    """Whoever picked a message that shows a credential is warned in the answer; its poster,
+    when someone else, is told privately too, as a mention or an auto-reply would."""
+    message = shortcut.get("message") or {}
+    picker = (shortcut.get("user") or {}).get("id")
+    answer = question.answer
+    if answer is None or not answer.secrets or message.get("user") in (None, picker):
+        return
+    channel = (shortcut.get("channel") or {}).get("id")
+    warn_privately(services, client, {**message, "channel": channel}, answer.secrets)

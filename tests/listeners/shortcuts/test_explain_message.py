@@ -17,6 +17,7 @@ from tests.conftest import Bot, action_payload, shortcut_payload
 from tests.fake_slack import BOT_ID, BOT_USER_ID, texts
 
 ERROR = "Response: 425 Can't open data connection."
+SECRET_LOG = "Command: PASS hunter22\nResponse: 530 Login incorrect."
 # A passive reply with a private address before a failed listing: the situation decides the
 # verdict, so only an answer read from the whole log says who can fix it.
 PASSIVE_LOG = (
@@ -128,12 +129,24 @@ def test_a_file_left_out_is_said_in_the_answer(bot: Bot) -> None:
 
 
 def test_a_secret_in_the_message_is_not_echoed_nor_shared(bot: Bot) -> None:
-    response = pick(bot, "Command: PASS hunter22\nResponse: 530 Login incorrect.")
+    response = pick(bot, SECRET_LOG)
     assert "hunter22" not in json.dumps(response)
     assert "Delete the message" in shown(response), "the one who picked it is told"
     shared = share_of(response)
     assert shared is not None
     assert shared.query == "ftp 530", "Share answers the code alone"
+
+
+def test_the_poster_of_a_secret_someone_else_picked_is_warned_privately(bot: Bot) -> None:
+    pick(bot, SECRET_LOG, user="U0POSTER1")
+    (warning,) = bot.fake.calls_to("chat.postEphemeral")
+    assert warning.body["user"] == "U0POSTER1", "only the poster can delete the message"
+    assert "hunter22" not in json.dumps(warning.body)
+
+
+def test_whoever_picked_their_own_secret_is_warned_once_in_the_answer(bot: Bot) -> None:
+    pick(bot, SECRET_LOG)
+    assert bot.fake.calls_to("chat.postEphemeral") == [], "the private answer warns already"
 
 
 def test_a_mention_of_errdesk_in_the_message_is_not_read_as_text(bot: Bot) -> None:

@@ -230,14 +230,15 @@ MAX_GUARD_STRINGS = 8
 GUARD_CHARS = 5
 # A character class of at most this many characters leads with each of them ("[1-6]").
 MAX_CLASS_CHARS = 10
+# Anchors and lookarounds consume nothing: a match holds none of their strings.
 _ZERO_WIDTH = frozenset({regex_parser.AT, regex_parser.ASSERT, regex_parser.ASSERT_NOT})
 
 
 @dataclass(frozen=True)
 class PatternList:
     """A `_patterns` list of the vocabulary, searched case-insensitively: whether any of its
-    patterns occurs. Each pattern is guarded by the strings one of which starts every match of
-    it ("\\b(?:works?|connects?)" by "work" and "connect"), read from the pattern itself; on an
+    patterns occurs. Each pattern is guarded by strings one of which every match of it holds
+    ("\\b(?:works?|connects?)" by "work" and "conne"), read from the pattern itself; on an
     ASCII text only the patterns whose strings the lower-cased text holds run, found with a
     substring test each at C speed, so a text with none of them costs a few look-ups. A text
     that is not ASCII is searched for every pattern: case-folding beyond ASCII ("ſ" matches
@@ -288,8 +289,9 @@ def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def leading_strings(pattern: str) -> tuple[str, ...]:
-    """Lower-case ASCII strings one of which starts every match of `pattern` (ignoring case)
-    in an ASCII text, the fewest that say so; empty when the pattern may begin with anything."""
+    """Lower-case ASCII strings one of which every match of `pattern` holds (ignoring case) in
+    an ASCII text, read from how its matches start, the fewest that say so; empty when the
+    pattern may begin with anything."""
     starts, _ = _sequence_starts(regex_parser.parse(pattern, re.I).data)
     if "" in starts:
         return ()

@@ -134,12 +134,21 @@ def test_a_sites_cue_word_counts_for_its_protocol(tmp_path: Path) -> None:
     assert "filezilla" in vocabulary.cue_words["ftp"], "the bundled FTP cue words are kept"
 
 
-def test_a_pattern_is_guarded_by_the_strings_that_start_its_matches() -> None:
-    assert leading_strings(r"\b(?:works?|worked|connects?)\b") == ("work", "conne")
-    assert leading_strings(r"\bfyi\b") == ("fyi",)
-    assert leading_strings(r"(?<![\w.])[1-3]\d\d") == ("1", "2", "3")
-    assert leading_strings(r"(?m:^\s*nit:)") == (), "a pattern that may begin with anything"
-    assert leading_strings(r"\b(?:ip )?allow-?list") == (), "an optional start guards nothing"
+@pytest.mark.parametrize(
+    ("pattern", "guards"),
+    [
+        (r"\b(?:works?|worked|connects?)\b", ("work", "conne")),
+        (r"\bfyi\b", ("fyi",)),
+        (r"(?<![\w.])[1-3]\d\d", ("1", "2", "3")),
+        (r"(?m:^\s*nit:)", ()),
+        (r"\b(?:ip )?allow-?list", ()),
+    ],
+    ids=["alternatives", "a word", "a class", "may begin with anything", "an optional start"],
+)
+def test_a_pattern_is_guarded_by_the_strings_that_start_its_matches(
+    pattern: str, guards: tuple[str, ...]
+) -> None:
+    assert leading_strings(pattern) == guards, pattern
 
 
 def test_a_pattern_list_finds_what_its_patterns_find() -> None:
@@ -151,15 +160,20 @@ def test_a_pattern_list_finds_what_its_patterns_find() -> None:
     assert listed.search("Works from home, 家"), "a text beyond ASCII is searched in full"
 
 
-def test_a_pattern_requires_the_strings_every_match_holds() -> None:
-    assert required_strings(re.compile(r"^[^\n]{0,60}\b230\b", re.M)) == ("230",)
-    assert required_strings(re.compile(r"\blogged in\b|\b(?:PASV|EPSV)\b", re.I)) == (
-        "epsv",
-        "pasv",
-        "logge",
-    )
-    assert required_strings(re.compile(r"\d+")) == (), "a match may hold any digits"
-    assert required_strings(re.compile(r"(?:ab|)c")) == ("c",), "an empty branch requires none"
+@pytest.mark.parametrize(
+    ("pattern", "required"),
+    [
+        (r"^[^\n]{0,60}\b230\b", ("230",)),
+        (r"\blogged in\b|\b(?:PASV|EPSV)\b", ("epsv", "pasv", "logge")),
+        (r"\d+", ()),
+        (r"(?:ab|)c", ("c",)),
+    ],
+    ids=["after anything", "every alternative", "any digits", "an empty alternative"],
+)
+def test_a_pattern_requires_the_strings_every_match_holds(
+    pattern: str, required: tuple[str, ...]
+) -> None:
+    assert required_strings(re.compile(pattern, re.I | re.M)) == required, pattern
 
 
 def test_a_guarded_pattern_finds_what_its_pattern_finds() -> None:

@@ -38,7 +38,12 @@ def test_the_message_shortcut_is_the_one_registered() -> None:
 
 
 def test_events_match_the_listeners() -> None:
-    assert listed("bot_events") == {"app_mention", "message.channels", "message.groups"}
+    assert listed("bot_events") == {
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+    }
 
 
 def test_scopes_are_only_those_needed() -> None:
@@ -48,6 +53,7 @@ def test_scopes_are_only_those_needed() -> None:
         "commands",
         "channels:history",
         "groups:history",
+        "im:history",
         "files:read",
     }
 
@@ -58,3 +64,8 @@ def test_every_request_url_is_the_server_path() -> None:
     assert all(url.startswith("https://") and url.endswith(SLACK_PATH) for url in urls)
     assert "interactivity:\n" in MANIFEST
     assert "is_enabled: true" in MANIFEST
+
+
+def test_direct_messages_can_be_written_to_errdesk() -> None:
+    assert "messages_tab_enabled: true" in MANIFEST
+    assert "messages_tab_read_only_enabled: false" in MANIFEST, "a read-only tab takes no question"

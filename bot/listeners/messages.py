@@ -96,15 +96,16 @@ def reply_in_thread(
     services: Services,
     body: Mapping[str, Any],
     channel: str,
-    thread_ts: str,
+    thread_ts: str | None,
     message: Message,
     *,
     notes: tuple[str, ...] = (),
     release: tuple[str | None, ...] = (),
     suffix: str = "",
 ) -> None:
-    """Queue `message` for the thread, named by the event it answers; `release` are the marks
-    to forget if it can never be posted."""
+    """Queue `message` for the thread (for the conversation itself when `thread_ts` is None),
+    named by the event it answers; `release` are the marks to forget if it can never be
+    posted."""
     reply_id = (event_key(body) or f"message:{channel}:{thread_ts}") + suffix
     reply = Reply.of(reply_id, channel, with_notes(message, notes), thread_ts, release=release)
     services.outbox.send(reply)
@@ -238,6 +239,14 @@ def first_delivery(store: StateStore, body: Mapping[str, Any]) -> bool:
     """False for an event handled before: Slack's retries of an event carry its event_id."""
     key = event_key(body)
     return key is None or store.first_time(key, SEEN_EVENT_TTL)
+
+
+def first_answer(store: StateStore, body: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """False for a question answered already: the same event again (Slack's retry), or the
+    same message through another event or replica."""
+    return first_delivery(store, body) and first_reply(
+        store, str(event["channel"]), str(event["ts"])
+    )
 
 
 def first_reply(store: StateStore, channel: str, ts: str) -> bool:

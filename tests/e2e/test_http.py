@@ -90,6 +90,19 @@ def test_a_mention_is_answered_in_its_thread(fake: FakeSlack, slack: SlackSender
     assert post.headers["authorization"].startswith("Bearer xoxb-")
 
 
+def test_a_direct_message_is_answered_in_the_conversation_and_once(
+    fake: FakeSlack, slack: SlackSender, server: ServerProcess
+) -> None:
+    replied = Handled(server, "direct", "replied")
+    event = message_event(ERROR, channel="D0HUMAN01", channel_type="im")
+    assert slack.event(event_body(event)).status == 200
+    (post,) = fake.wait_for(
+        lambda: [p for p in fake.posts() if p.body.get("channel") == "D0HUMAN01"]
+    )
+    assert post.body["blocks"][0]["text"]["text"].startswith("FTP 425")
+    replied.reaches(fake, 1)  # the direct-message listener took it, not the channel one
+
+
 def test_a_retried_event_is_answered_once(
     fake: FakeSlack, slack: SlackSender, server: ServerProcess
 ) -> None:

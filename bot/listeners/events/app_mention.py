@@ -36,12 +36,10 @@ def reply_to_mention(
     if messages.from_a_bot(event, bot_user_id):
         return "ignored"
     store = services.store
-    if not messages.first_delivery(store, body):
+    if not messages.first_answer(store, body, event):
         return "duplicate"
     channel, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    if not messages.first_reply(store, channel, ts):
-        return "duplicate"
 
     read = messages.message_text(client, services, event, bot_user_id)
     asked, question, source_ts = _read_mention(services, client, event, read, bot_user_id)

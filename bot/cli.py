@@ -130,6 +130,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     measure.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
     measure.set_defaults(handler=_model_report)
+    frequent = model_verbs.add_parser(
+        "words", help="the words frequent enough to weigh one by one, as a vocabulary list"
+    )
+    frequent.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    frequent.add_argument(
+        "--min-messages",
+        type=int,
+        default=None,
+        help="in at least this many messages (default: the training's own threshold)",
+    )
+    frequent.set_defaults(handler=_model_words)
 
     evaluate = verbs.add_parser("eval", help="score recognition on a labelled JSONL corpus")
     evaluate.add_argument("corpus", help="a file in the format of shared/corpus/dev.jsonl")
@@ -376,6 +387,17 @@ def _model_train(args: argparse.Namespace, settings: Settings) -> int:
         f"wrote {out}: {model.trained_on.get('messages')} messages, "
         f"reply threshold {model.threshold:.3f}"
     )
+    return 0
+
+
+def _model_words(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the `frequent` list of knowledge/vocabulary/talk.toml for these corpora."""
+    from bot.training import FREQUENT_WORD_MESSAGES, frequent_words
+
+    least = args.min_messages or FREQUENT_WORD_MESSAGES
+    words = frequent_words(args.corpus, least)
+    print(f"# {len(words)} words, each in at least {least} of the messages")
+    print("frequent = " + json.dumps(words, ensure_ascii=False))
     return 0
 
 

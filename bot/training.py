@@ -11,7 +11,8 @@ scikit-learn is needed here only (the `train` extra); the running app never impo
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, groupby
@@ -25,6 +26,7 @@ from bot.engine.model import (
     RANK_FEATURES,
     REPLY_FEATURES,
     WORD_FEATURE,
+    WORD_TOKEN,
     DecisionModel,
     LinearModel,
     Shape,
@@ -57,6 +59,13 @@ INTERACTING = (
     "project_words", "resolved_words", "confidence", "cjk", "advice_words",
     "sentence_first_person", "title_prefix", "log_lines",
 )  # fmt: skip
+# A word found in at least this many labelled messages is weighed on its own beside the
+# vocabulary's discourse words (`errdesk model words` lists them): rarer ones are too few to
+# learn from. On six reshufflings of the grouped folds, words of 20 of the 987 shared messages
+# gave 72.4% recall at 5% false replies (69.2% without them; 30 gave 72.6%, 10 less).
+FREQUENT_WORD_MESSAGES = 20
+# A word as `frequent_words` counts it: a token of the model's (WordLists) made of letters.
+_PLAIN_WORD = re.compile(r"[a-z][a-z']+")
 # The model of an engine that only observes messages for training: it decides nothing.
 UNTRAINED = DecisionModel(LinearModel(0.0, {}, {}, {}), LinearModel(0.0, {}, {}, {}), 0.5)
 
@@ -76,6 +85,19 @@ class Observed:
     def group(self) -> str:
         """The source thread: a comment's URL without its fragment."""
         return self.case.source.split("#", 1)[0] or self.case.id
+
+
+def frequent_words(
+    paths: Iterable[str | Path], min_messages: int = FREQUENT_WORD_MESSAGES
+) -> list[str]:
+    """The plain words found in at least `min_messages` of the messages, sorted: chosen by how
+    often people write them, never by the messages' labels."""
+    messages_with: Counter[str] = Counter()
+    for path in paths:
+        for case in load_cases(path):
+            tokens = set(WORD_TOKEN.findall(case.text.lower()))
+            messages_with.update(token for token in tokens if _PLAIN_WORD.fullmatch(token))
+    return sorted(word for word, count in messages_with.items() if count >= min_messages)
 
 
 def observe(engine: Engine, paths: Iterable[str | Path]) -> list[Observed]:

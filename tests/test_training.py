@@ -12,7 +12,15 @@ import pytest
 
 from bot.cli import main
 from bot.engine import Engine, load_model
-from bot.training import OUTER_FOLDS, UNTRAINED, Figures, _folds, observe, threshold_for
+from bot.training import (
+    OUTER_FOLDS,
+    UNTRAINED,
+    Figures,
+    _folds,
+    frequent_words,
+    observe,
+    threshold_for,
+)
 from tests.support import bundled_kb, engine
 
 needs_scikit_learn = pytest.mark.skipif(
@@ -143,3 +151,23 @@ def test_a_report_row_with_nothing_to_count_shows_no_share() -> None:
     row = chat.row("chat")
     assert "100.0%" not in row, f"no message wants a reply, so there is no recall to show: {row}"
     assert row.split()[-1] == "0.0%", f"the false replies of the three are counted: {row}"
+
+
+def test_frequent_words_are_those_of_enough_messages_whatever_their_labels(
+    tmp_path: Path,
+) -> None:
+    words = frequent_words([write_corpus(tmp_path)], min_messages=4)
+    assert "the" in words, f"'the' is in more than four of the messages: {words}"
+    assert "econnreset" not in words, "a word of two messages is too rare to weigh"
+    assert words == sorted(words), "listed in order, as the vocabulary file keeps them"
+
+
+def test_errdesk_model_words_prints_a_vocabulary_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["model", "words", str(write_corpus(tmp_path)), "--min-messages", "4"]) == 0
+    listed = capsys.readouterr().out.splitlines()[-1]
+    assert listed.startswith("frequent = ["), listed
+    assert json.loads(listed.removeprefix("frequent = ")) == frequent_words(
+        [write_corpus(tmp_path)], min_messages=4
+    )

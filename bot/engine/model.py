@@ -97,7 +97,7 @@ _CODE_SYNTAX = re.compile(
     re.M,
 )
 # A word as the vocabulary's lists name them: "can't" and "i'm" whole.
-_WORD_TOKEN = re.compile(r"[\w']+")
+WORD_TOKEN = re.compile(r"[\w']+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _COPULA_AFTER_CODE = re.compile(
     r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", re.I | re.A
@@ -270,10 +270,10 @@ class WordLists:
         headless: list[tuple[int, str]] = []
         for index, items in enumerate(lists.values()):
             for item in sorted({item.lower() for item in items}):
-                first = _WORD_TOKEN.match(item)
+                first = WORD_TOKEN.match(item)
                 if _CJK.search(item):
                     unspaced.append((index, item))
-                elif _WORD_TOKEN.fullmatch(item):
+                elif WORD_TOKEN.fullmatch(item):
                     by_word.setdefault(item, []).append(index)
                 elif first:
                     by_first.setdefault(first.group(0), []).append((index, item))
@@ -326,7 +326,7 @@ class Words:
     def of(cls, text: str) -> Words:
         lowered = text.lower()
         unspaced = not lowered.isascii() and _CJK.search(lowered) is not None
-        return cls(lowered, Counter(_WORD_TOKEN.findall(lowered)), unspaced)
+        return cls(lowered, Counter(WORD_TOKEN.findall(lowered)), unspaced)
 
 
 # The word lists counted over the whole message, over the decisive finding's sentence, and over
@@ -362,7 +362,13 @@ class FeatureReader:
         )
         self._meeting_verbs = frozenset(w.lower() for w in vocabulary.words("talk.report.meeting"))
         self.discourse_words = tuple(
-            sorted({w.lower() for w in vocabulary.words("talk.words.discourse")})
+            sorted(
+                {
+                    w.lower()
+                    for name in ("talk.words.discourse", "talk.words.frequent")
+                    for w in vocabulary.words(name)
+                }
+            )
         )
         self._discourse = WordLists.of({"talk.words.discourse": self.discourse_words})
         self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))

@@ -319,14 +319,7 @@ def test_w3c_log_status_column_is_read_with_its_protocol() -> None:
         "Released 2.7.0: fixes the 425 on EPSV with some servers.",
         "This PR maps SSH_FX_NO_SUCH_PATH (10) to FileNotFoundError.",
         "Update: it was the antivirus. The ECONNRESET is gone now.",
-        pytest.param(
-            "Could you check whether it is the 550 from the server or a local error?",
-            marks=pytest.mark.xfail(
-                reason="the learned decision answers this question to someone (just above its "
-                "threshold): 'whether' weighs for a report in the corpora it learned from",
-                strict=False,
-            ),
-        ),
+        "Could you check whether it is the 550 from the server or a local error?",
         "What's the difference between 421 and 530 for a full server?",
     ],
 )

@@ -394,7 +394,7 @@ def _model_words(args: argparse.Namespace, settings: Settings) -> int:
     """Print the `frequent` list of knowledge/vocabulary/talk.toml for these corpora."""
     from bot.training import FREQUENT_WORD_MESSAGES, frequent_words
 
-    least = args.min_messages or FREQUENT_WORD_MESSAGES
+    least = FREQUENT_WORD_MESSAGES if args.min_messages is None else args.min_messages
     words = frequent_words(args.corpus, least)
     print(f"# {len(words)} words, each in at least {least} of the messages")
     print("frequent = " + json.dumps(words, ensure_ascii=False))

@@ -370,7 +370,7 @@ class FeatureReader:
                 }
             )
         )
-        self._discourse = WordLists.of({"talk.words.discourse": self.discourse_words})
+        self._discourse = WordLists.of({"words": self.discourse_words})
         self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))
         self._resolved = PatternList.of(vocabulary.words("talk.talk.resolved_patterns"))
         self._definition = PatternList.of(vocabulary.words("talk.talk.definition_patterns"))

@@ -293,11 +293,7 @@ def leading_strings(pattern: str) -> tuple[str, ...]:
     an ASCII text, read from how its matches start, the fewest that say so; empty when the
     pattern may begin with anything."""
     starts, _ = _sequence_starts(regex_parser.parse(pattern, re.I).data)
-    if "" in starts:
-        return ()
-    # A string holding another adds nothing to the guard: "worked" is there only if "work" is.
-    kept = sorted(starts, key=lambda start: (len(start), start))
-    return tuple(s for i, s in enumerate(kept) if not any(t in s for t in kept[:i]))
+    return () if "" in starts else _fewest(starts)
 
 
 def required_strings(pattern: re.Pattern[str]) -> tuple[str, ...]:
@@ -305,9 +301,13 @@ def required_strings(pattern: re.Pattern[str]) -> tuple[str, ...]:
     ASCII text, ignoring case), the longest and fewest found; empty when a match may hold none
     of any ("^[^\\n]{0,60}\\b230\\b" holds "230"; "\\d+" nothing)."""
     required = _required(regex_parser.parse(pattern.pattern, pattern.flags).data)
-    if not required:
-        return ()
-    kept = sorted(required, key=lambda string: (len(string), string))
+    return _fewest(required) if required else ()
+
+
+def _fewest(strings: set[str]) -> tuple[str, ...]:
+    """The strings, shortest first, without those holding another: "worked" is in a text only
+    if "work" is, so it adds nothing to a guard."""
+    kept = sorted(strings, key=lambda string: (len(string), string))
     return tuple(s for i, s in enumerate(kept) if not any(t in s for t in kept[:i]))
 
 

@@ -53,7 +53,7 @@ def message_text(
 ) -> MessageText:
     """The words of `message` without mentions of the bot, what its attachments say, then its
     text files' contents."""
-    words = str(message.get("text") or "")
+    words = str(message.get("text") or "")[:MAX_MESSAGE_CHARS]
     if bot_user_id:
         words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
     said = [words.strip(), *attached_words(message)]

@@ -289,25 +289,47 @@ class WordLists:
 
     def counts(self, words: Words) -> dict[str, int]:
         """How often each list's items occur in the words, by list name."""
+        return self.read(words)[0]
+
+    def read(self, words: Words, itemized: str | None = None) -> tuple[dict[str, int], list[str]]:
+        """How often each list's items occur in the words, by list name, and the items of the
+        list named `itemized` that they hold, in the order the text first says them: one pass
+        for both."""
         totals = [0] * len(self.names)
+        items: list[str] = []
+        listed = self.names.index(itemized) if itemized is not None else -1
         lowered = words.lowered
         for word, occurrences in words.counts.items():
-            for index in self.by_word.get(word, ()):
-                totals[index] += occurrences
+            holding = self.by_word.get(word)
+            if holding is not None:
+                for index in holding:
+                    totals[index] += occurrences
+                if listed in holding:
+                    items.append(word)
             for index, phrase in self.by_first.get(word, ()):
-                totals[index] += lowered.count(phrase)
+                found = lowered.count(phrase)
+                totals[index] += found
+                if found and index == listed:
+                    items.append(phrase)
         for index, item in self._sought_as_they_are(words):
-            totals[index] += lowered.count(item)
-        return dict(zip(self.names, totals, strict=True))
+            found = lowered.count(item)
+            totals[index] += found
+            if found and index == listed:
+                items.append(item)
+        return dict(zip(self.names, totals, strict=True)), items
 
-    def present(self, words: Words) -> set[str]:
-        """The items of the lists that the words hold."""
-        lowered = words.lowered
-        found = {word for word in words.counts if word in self.by_word}
-        for word in words.counts:
-            found.update(phrase for _, phrase in self.by_first.get(word, ()) if phrase in lowered)
-        found.update(item for _, item in self._sought_as_they_are(words) if item in lowered)
-        return found
+    def may_hold(self, lowered: str) -> bool:
+        """False only when a text (`lowered` is its lower case) holds no item of the lists:
+        each item a text holds is a substring of it, and a few substring tests cost less than
+        reading its words."""
+        return any(item in lowered for item in self.items)
+
+    @cached_property
+    def items(self) -> tuple[str, ...]:
+        """Every item of the lists, each once."""
+        phrases = (phrase for group in self.by_first.values() for _, phrase in group)
+        sought = (item for _, item in (*self.unspaced, *self.headless))
+        return tuple(dict.fromkeys((*self.by_word, *phrases, *sought)))
 
     def _sought_as_they_are(self, words: Words) -> tuple[tuple[int, str], ...]:
         return self.unspaced + self.headless if words.unspaced else self.headless
@@ -345,6 +367,8 @@ _MESSAGE_LISTS = (
 )
 _SENTENCE_LISTS = ("talk.report.first_person", "talk.report.meeting", "talk.talk.hypothetical")
 _GREETING = "talk.report.greeting"
+# The words weighed one by one ("word:should"), looked up in the same pass as the lists.
+_DISCOURSE = "words"
 
 
 class FeatureReader:
@@ -352,7 +376,6 @@ class FeatureReader:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._words = WordLists.of({name: vocabulary.words(name) for name in _MESSAGE_LISTS})
         self._sentence_words = WordLists.of(
             {name: vocabulary.words(name) for name in _SENTENCE_LISTS}
         )
@@ -370,15 +393,19 @@ class FeatureReader:
                 }
             )
         )
-        self._discourse = WordLists.of({"words": self.discourse_words})
+        self._words = WordLists.of(
+            {
+                **{name: vocabulary.words(name) for name in _MESSAGE_LISTS},
+                _DISCOURSE: self.discourse_words,
+            }
+        )
         self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))
         self._resolved = PatternList.of(vocabulary.words("talk.talk.resolved_patterns"))
         self._definition = PatternList.of(vocabulary.words("talk.talk.definition_patterns"))
 
     def shape(self, text: str) -> Shape:
         words = Words.of(text)
-        opening = words if len(text) <= _OPENING_CHARS else Words.of(text[:_OPENING_CHARS])
-        counts = self._words.counts(words)
+        counts, discourse = self._words.read(words, itemized=_DISCOURSE)
         lines = _lines(text)
         nonblank = [line for _, line in lines if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
@@ -397,7 +424,7 @@ class FeatureReader:
             "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
             "bug_template": _capped(counts["talk.report.bug_template"]),
             "pr_template": _capped(counts["talk.talk.pr_template"]),
-            "opens_with_greeting": float(self._greeting.counts(opening)[_GREETING] > 0),
+            "opens_with_greeting": float(self._opens_with_greeting(text, words)),
             "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
             "version_numbers": _capped(len(_VERSION.findall(text))),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
@@ -426,10 +453,21 @@ class FeatureReader:
             "single_line": float(len(nonblank) == 1),
             "cjk": float(_CJK.search(text) is not None),
         }
-        for word in self._discourse.present(words):
+        for word in discourse:
             features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
         return Shape(features, lines, fences, text.find(AFTERMATH_LINE))
+
+    def _opens_with_greeting(self, text: str, words: Words) -> bool:
+        """Whether the opening holds a greeting; its words are read only when it holds one of
+        the greetings' strings, which few messages do."""
+        if len(text) <= _OPENING_CHARS:
+            opening = words
+        elif self._greeting.may_hold(text[:_OPENING_CHARS].lower()):
+            opening = Words.of(text[:_OPENING_CHARS])
+        else:
+            return False
+        return self._greeting.counts(opening)[_GREETING] > 0
 
     def rank_features(
         self, finding: Finding, findings: list[Finding], text: str, cues: Cues, shape: Shape

@@ -243,6 +243,10 @@ class Shape:
     lines: tuple[tuple[int, str], ...]
     fences: tuple[int, ...]
     aftermath: int
+    # The message's words and its word lists' counts: a sentence that is the whole message
+    # (most chat lines) has them already.
+    words: Words
+    counts: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -351,7 +355,8 @@ class Words:
         return cls(lowered, Counter(WORD_TOKEN.findall(lowered)), unspaced)
 
 
-# The word lists counted over the whole message, over the decisive finding's sentence, and over
+# The word lists counted over the whole message, over the decisive finding's sentence (each a
+# message list too: a sentence that is the whole message takes the message's counts), and over
 # the message's opening.
 _MESSAGE_LISTS = (
     "talk.report.first_person",
@@ -456,7 +461,7 @@ class FeatureReader:
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
-        return Shape(features, lines, fences, text.find(AFTERMATH_LINE))
+        return Shape(features, lines, fences, text.find(AFTERMATH_LINE), words, counts)
 
     def _opens_with_greeting(self, text: str, words: Words) -> bool:
         """Whether the opening holds a greeting; its words are read only when it holds one of
@@ -532,7 +537,10 @@ class FeatureReader:
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
         sentence = _sentence(text, start, end)
-        in_sentence = self._sentence_words.counts(Words.of(sentence))
+        if sentence == text:
+            in_sentence, lowered = shape.counts, shape.words.lowered
+        else:
+            in_sentence, lowered = self._sentence_words.counts(Words.of(sentence)), None
         features = dict(shape.features)
         features.update(
             {
@@ -560,7 +568,7 @@ class FeatureReader:
                 "mentions": float(min(decisive.mentions - 1, 3)),
                 "distinct_failures": float(min(len(failures), MAX_COUNT)),
                 "many_failures": float(len(failures) >= MANY_FAILURES),
-                "discussion_near": float(self._discussion.search(sentence)),
+                "discussion_near": float(self._discussion.search(sentence, lowered)),
                 f"protocol_{decisive.entry.protocol}": 1.0,
             }
         )

@@ -25,7 +25,7 @@ from typing import Any, TypeGuard
 from bot.engine.knowledge import PROTOCOLS
 from bot.engine.recognize import Cues, Finding, normalize
 from bot.engine.recognize.finding import line_end, line_start
-from bot.engine.vocabulary import PatternList, Vocabulary
+from bot.engine.vocabulary import GuardedPattern, PatternList, Vocabulary
 
 MODEL_FORMAT = "errdesk-decision-model"
 MODEL_VERSION = 1
@@ -35,8 +35,8 @@ SHIPPED_MODEL = Path(__file__).with_name("decision_model.json")
 WORD_FEATURE = "word:"
 # How far into a message its opening reaches: a greeting, an @mention of someone.
 _OPENING_CHARS = 40
-_MENTION = re.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
-_VERSION = re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
+_MENTION = GuardedPattern.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
+_VERSION = GuardedPattern.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
 # An error label just before a finding: "error: Host key verification failed", "Exception: ...".
 _ERROR_LABEL_BEFORE = re.compile(
     r"(?:\b(?:error|err|exception|fatal|failed|failure|warning)|\w(?:Exception|Error))\w*\s*"
@@ -76,6 +76,7 @@ MANY_FAILURES = 4
 MAX_COUNT = 5
 
 _FENCE = "```"
+_FENCES = GuardedPattern.compile(re.escape(_FENCE))
 _LOG_LINE = re.compile(
     r"^\s*(?:\[?\d{1,4}[-/.:]\d{1,2}[-/.:]\d{1,4}|\d{1,2}:\d{2}:\d{2}|"
     r"(?:Status|Response|Command|Error|Trace|Warning|Info|Debug|Fatal|Failure)\s*:|"
@@ -85,12 +86,12 @@ _LOG_LINE = re.compile(
     re.I,
 )
 _QUESTION = re.compile(r"\?(?:\s|$)")
-_DIFF = re.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
-_STACK = re.compile(
+_DIFF = GuardedPattern.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
+_STACK = GuardedPattern.compile(
     r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
 )
-_LINK = re.compile(r"https?://", re.I)
-_URL = re.compile(r"\bhttps?://\S+", re.I)
+_LINK = GuardedPattern.compile(r"https?://", re.I)
+_URL = GuardedPattern.compile(r"\bhttps?://\S+", re.I)
 _CODE_SYNTAX = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|function |const |let |var |public |private |"
     r"return |if \(|}\s*$|#include|raise |except |catch\s*\()|=>|\);\s*$",
@@ -99,16 +100,16 @@ _CODE_SYNTAX = re.compile(
 # A word as the vocabulary's lists name them: "can't" and "i'm" whole.
 WORD_TOKEN = re.compile(r"[\w']+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_COPULA_AFTER_CODE = re.compile(
+_COPULA_AFTER_CODE = GuardedPattern.compile(
     r"(?<![\w.])(?P<code>[1-6]\d\d|1[01]\d{3})\s+(?:is|es|est|ist|è|é|to|jest)\s", re.I | re.A
 )
 # A config value: a key whose value is a list of codes or names ("on_errno: [ECONNRESET, ...]").
-_CONFIG_LIST = re.compile(r"^\s*[\"']?[\w.-]+[\"']?\s*[:=]\s*\[[^\]\n]*,", re.M)
+_CONFIG_LIST = GuardedPattern.compile(r"^\s*[\"']?[\w.-]+[\"']?\s*[:=]\s*\[[^\]\n]*,", re.M)
 # A commit or PR title's type or scope: "fix:", "feat(ftp):", "[zh-tw]:", "docs -".
 _TITLE_PREFIX = re.compile(
     r"^\W*(?:\[[^\]\n]{1,30}\]|\w+(?:\([^)\n]{1,30}\))?!?)\s*:\s|^\W*\w+\s+-\s"
 )
-_INLINE_CODE = re.compile(r"`[^`\n]{1,80}`")
+_INLINE_CODE = GuardedPattern.compile(r"`[^`\n]{1,80}`")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<word>[A-Za-z]+)", re.M)
 _FIRST_WORD = re.compile(r"^\W*(?:\w+(?:\([\w-]+\))?:\s*)?(?P<word>[A-Za-z]+)")
 
@@ -410,7 +411,9 @@ class FeatureReader:
 
     def shape(self, text: str) -> Shape:
         words = Words.of(text)
+        lowered = words.lowered
         counts, discourse = self._words.read(words, itemized=_DISCOURSE)
+        opening = text[:_OPENING_CHARS]
         lines = _lines(text)
         nonblank = [line for _, line in lines if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
@@ -430,8 +433,8 @@ class FeatureReader:
             "bug_template": _capped(counts["talk.report.bug_template"]),
             "pr_template": _capped(counts["talk.talk.pr_template"]),
             "opens_with_greeting": float(self._opens_with_greeting(text, words)),
-            "addresses_someone": float(_MENTION.search(text[:_OPENING_CHARS]) is not None),
-            "version_numbers": _capped(len(_VERSION.findall(text))),
+            "addresses_someone": float(_MENTION.search(opening, opening.lower()) is not None),
+            "version_numbers": _capped(_VERSION.count(text, lowered)),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
             "hypothetical_words": _capped(counts["talk.talk.hypothetical"]),
             "project_words": _capped(counts["talk.talk.project"]),
@@ -440,15 +443,16 @@ class FeatureReader:
                 first_word in self._change_verbs or _stem(first_word) in self._change_verbs
             ),
             "change_bullets": _capped(sum(word in self._change_verbs for word in bullets)),
-            "resolution_said": float(self._resolved.search(text)),
-            "definition_said": float(self._definition.search(text)),
+            "resolution_said": float(self._resolved.search(text, lowered)),
+            "definition_said": float(self._definition.search(text, lowered)),
             "glossary": float(
-                len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text)}) >= GLOSSARY_CODES
+                len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text, lowered)})
+                >= GLOSSARY_CODES
             ),
-            "config_list": float("[" in text and _CONFIG_LIST.search(text) is not None),
-            "diff": float(_DIFF.search(text) is not None),
-            "stack_trace": float(_STACK.search(text) is not None),
-            "links": _capped(len(_LINK.findall(text))),
+            "config_list": float(_CONFIG_LIST.search(text, lowered) is not None),
+            "diff": float(_DIFF.search(text, lowered) is not None),
+            "stack_trace": float(_STACK.search(text, lowered) is not None),
+            "links": _capped(_LINK.count(text, lowered)),
             "code_fence": float(_FENCE in text),
             "quoted_lines": float(any(line.lstrip().startswith(">") for line in nonblank)),
             "code_syntax": _capped(len(_CODE_SYNTAX.findall(text))),
@@ -456,11 +460,11 @@ class FeatureReader:
             "length": math.log10(1 + len(text)),
             "lines": math.log1p(len(nonblank)),
             "single_line": float(len(nonblank) == 1),
-            "cjk": float(_CJK.search(text) is not None),
+            "cjk": float(not text.isascii() and _CJK.search(text) is not None),
         }
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
-        fences = tuple(m.start() for m in re.finditer(re.escape(_FENCE), text))
+        fences = tuple(m.start() for m in _FENCES.finditer(text, lowered))
         return Shape(features, lines, fences, text.find(AFTERMATH_LINE), words, counts)
 
     def _opens_with_greeting(self, text: str, words: Words) -> bool:
@@ -581,8 +585,10 @@ class FeatureReader:
         line = text[low : line_end(text, start)]
         fences_before = sum(1 for offset in shape.fences if offset < start)
         first_line_end = text.find("\n")
-        inline = any(m.start() <= start - low < m.end() for m in _INLINE_CODE.finditer(line))
-        in_link = any(m.start() <= start - low < m.end() for m in _URL.finditer(line))
+        lowered = line.lower()
+        column = start - low
+        inline = any(m.start() <= column < m.end() for m in _INLINE_CODE.finditer(line, lowered))
+        in_link = any(m.start() <= column < m.end() for m in _URL.finditer(line, lowered))
         return {
             "in_link": float(in_link),
             "after_error_label": float(_ERROR_LABEL_BEFORE.search(text, low, start) is not None),

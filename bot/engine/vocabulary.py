@@ -373,6 +373,10 @@ class GuardedPattern:
     def search(self, text: str, lowered: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self.may_match(text, lowered) else None
 
+    def count(self, text: str, lowered: str) -> int:
+        """How many matches `text` holds, as many as `findall` finds."""
+        return len(self.pattern.findall(text)) if self.may_match(text, lowered) else 0
+
 
 def _sequence_starts(items: Any) -> tuple[set[str], bool]:
     """The strings a match of these parsed items starts with, and whether each match is

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.logs import generate_log
+from bot.engine import model as model_module
 from bot.engine import triage as triage_module
 from bot.engine.knowledge import SITUATIONS
 from bot.engine.secrets import exposed_secrets
@@ -279,7 +280,8 @@ def test_mode_and_tls_on_log_lines_are_marked_as_seen_in_the_log() -> None:
 
 def test_every_guarded_pattern_finds_what_its_pattern_finds_in_the_labelled_messages() -> None:
     """The guards only skip texts no match can be in: on the project's own labelled sets and a
-    generated log, each guarded pattern finds exactly what its plain pattern finds."""
+    generated log, each guarded pattern of triage and of the decision's features finds exactly
+    what its plain pattern finds."""
     texts = [
         json.loads(line)["text"]
         for path in sorted(OWN_CORPORA.glob("*.jsonl"))
@@ -287,8 +289,13 @@ def test_every_guarded_pattern_finds_what_its_pattern_finds_in_the_labelled_mess
         if line.strip()
     ]
     texts.append(generate_log(2000, "winscp").text)
-    guarded = [value for value in vars(triage_module).values() if isinstance(value, GuardedPattern)]
-    assert len(guarded) >= 5, "triage guards its log patterns"
+    guarded = [
+        value
+        for module in (triage_module, model_module)
+        for value in vars(module).values()
+        if isinstance(value, GuardedPattern)
+    ]
+    assert len(guarded) >= 15, "triage guards its log patterns, the features theirs"
     for pattern in guarded:
         for text in texts:
             plain = [m.span() for m in pattern.pattern.finditer(text)]

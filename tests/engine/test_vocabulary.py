@@ -182,4 +182,5 @@ def test_a_guarded_pattern_finds_what_its_pattern_finds() -> None:
     for text in ("Response: 230 Logged on", "ENTERING PASSIVE MODE", "nothing here", "ſ 230 家"):
         found = [m.span() for m in guarded.finditer(text, text.lower())]
         assert found == [m.span() for m in pattern.finditer(text)], text
+        assert guarded.count(text, text.lower()) == len(pattern.findall(text)), text
     assert not guarded.may_match("nothing here", "nothing here"), "no required string, no scan"

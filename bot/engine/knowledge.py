@@ -116,9 +116,9 @@ class ContextAdvice:
         """How many conditions it names: the more, the more precisely it fits."""
         return bool(self.commands) + len(self.situations) + bool(self.wording)
 
-    def applies(self, cues: Iterable[str], folded_text: str) -> bool:
-        """One of its commands, all of its situations, one of its wordings."""
-        seen = {cue.upper() for cue in cues}
+    def applies(self, seen: frozenset[str], folded_text: str) -> bool:
+        """One of its commands, all of its situations, one of its wordings (`seen` are the
+        failure's cues in upper case)."""
         if self.commands and not self.commands & seen:
             return False
         if not self.situations <= seen:
@@ -169,9 +169,11 @@ class Entry:
 
     def cases_for(self, cues: Iterable[str], text: str) -> tuple[ContextAdvice, ...]:
         """Context cases whose every condition holds, the most specific first."""
-        cue_list = list(cues)
+        if not self.context:
+            return ()
+        seen = frozenset(cue.upper() for cue in cues)
         folded = text.casefold()
-        matched = [item for item in self.context if item.applies(cue_list, folded)]
+        matched = [item for item in self.context if item.applies(seen, folded)]
         return tuple(sorted(matched, key=lambda item: -item.specificity))
 
 

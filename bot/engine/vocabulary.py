@@ -238,7 +238,7 @@ _ZERO_WIDTH = frozenset({regex_parser.AT, regex_parser.ASSERT, regex_parser.ASSE
 class PatternList:
     """A `_patterns` list of the vocabulary, searched case-insensitively: whether any of its
     patterns occurs. Each pattern is guarded by strings one of which every match of it holds
-    ("\\b(?:works?|connects?)" by "work" and "conne"), read from the pattern itself; on an
+    ("\\b(?:works?|connects?)" by "work" and "conne", `required_strings`); on an
     ASCII text only the patterns whose strings the lower-cased text holds run, found with a
     substring test each at C speed, so a text with none of them costs a few look-ups. A text
     that is not ASCII is searched for every pattern: case-folding beyond ASCII ("ſ" matches
@@ -257,13 +257,14 @@ class PatternList:
         guarded: list[re.Pattern[str]] = []
         rest = []
         for pattern in patterns:
-            strings = leading_strings(pattern)
+            compiled = re.compile(pattern, re.I)
+            strings = required_strings(compiled)
             if not strings:
                 rest.append(pattern)
                 continue
             for string in strings:
                 guards.setdefault(string, []).append(len(guarded))
-            guarded.append(re.compile(pattern, re.I))
+            guarded.append(compiled)
         return cls(
             tuple((string, tuple(positions)) for string, positions in guards.items()),
             tuple(guarded),
@@ -286,14 +287,6 @@ class PatternList:
 def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
     alternatives = [f"(?:{pattern})" for pattern in patterns]
     return re.compile("|".join(alternatives), re.I) if alternatives else None
-
-
-def leading_strings(pattern: str) -> tuple[str, ...]:
-    """Lower-case ASCII strings one of which every match of `pattern` holds (ignoring case) in
-    an ASCII text, read from how its matches start, the fewest that say so; empty when the
-    pattern may begin with anything."""
-    starts, _ = _sequence_starts(regex_parser.parse(pattern, re.I).data)
-    return () if "" in starts else _fewest(starts)
 
 
 def required_strings(pattern: re.Pattern[str]) -> tuple[str, ...]:

@@ -358,7 +358,10 @@ class GuardedPattern:
         """False only when no match can be in `text` (`lowered` is `text.lower()`)."""
         if not self.required or not text.isascii():
             return True
-        return any(string in lowered for string in self.required)
+        for string in self.required:  # a loop, not any(): no generator made on every call
+            if string in lowered:
+                return True
+        return False
 
     def finditer(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.may_match(text, lowered) else iter(())

@@ -358,10 +358,13 @@ class GuardedPattern:
         """False only when no match can be in `text` (`lowered` is `text.lower()`)."""
         if not self.required or not text.isascii():
             return True
-        for string in self.required:  # a loop, not any(): no generator made on every call
+        # A loop, not any(): no generator is made on every call, a dozen a message.
+        for string in self.required:
             if string in lowered:
-                return True
-        return False
+                break
+        else:
+            return False
+        return True
 
     def finditer(self, text: str, lowered: str) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(text) if self.may_match(text, lowered) else iter(())

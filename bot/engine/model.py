@@ -545,38 +545,30 @@ class FeatureReader:
             in_sentence, lowered = shape.counts, shape.words.lowered
         else:
             in_sentence, lowered = self._sentence_words.counts(Words.of(sentence)), None
-        features = dict(shape.features)
-        features.update(
-            {
-                "sentence_question": float("?" in sentence),
-                "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
-                "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
-                "sentence_modal": float(_MODAL.search(sentence) is not None),
-                "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
-                "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
-                "question_about_code": float(
-                    "?" in sentence
-                    and _QUESTION_ABOUT.match(text[max(0, start - 30) : start].rsplit("\n", 1)[-1])
-                    is not None
-                ),
-                "error_share_of_text": min(1.0, (end - start) / max(len(text.strip()), 1)),
-            }
-        )
-
-        features.update(self._placement(decisive, text, shape))
-        features.update(
-            {
-                "confidence": decisive.confidence,
-                f"kind_{_kind_group(decisive)}": 1.0,
-                "corroborated": float(decisive.corroborated),
-                "mentions": float(min(decisive.mentions - 1, 3)),
-                "distinct_failures": float(min(len(failures), MAX_COUNT)),
-                "many_failures": float(len(failures) >= MANY_FAILURES),
-                "discussion_near": float(self._discussion.search(sentence, lowered)),
-                f"protocol_{decisive.entry.protocol}": 1.0,
-            }
-        )
-        return features
+        return {
+            **shape.features,
+            "sentence_question": float("?" in sentence),
+            "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
+            "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
+            "sentence_modal": float(_MODAL.search(sentence) is not None),
+            "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
+            "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
+            "question_about_code": float(
+                "?" in sentence
+                and _QUESTION_ABOUT.match(text[max(0, start - 30) : start].rsplit("\n", 1)[-1])
+                is not None
+            ),
+            "error_share_of_text": min(1.0, (end - start) / max(len(text.strip()), 1)),
+            **self._placement(decisive, text, shape),
+            "confidence": decisive.confidence,
+            f"kind_{_kind_group(decisive)}": 1.0,
+            "corroborated": float(decisive.corroborated),
+            "mentions": float(min(decisive.mentions - 1, 3)),
+            "distinct_failures": float(min(len(failures), MAX_COUNT)),
+            "many_failures": float(len(failures) >= MANY_FAILURES),
+            "discussion_near": float(self._discussion.search(sentence, lowered)),
+            f"protocol_{decisive.entry.protocol}": 1.0,
+        }
 
     def _placement(self, finding: Finding, text: str, shape: Shape) -> dict[str, float]:
         """Where the finding sits: a log line, a quoted line, a code fence, the first line."""

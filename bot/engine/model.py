@@ -414,6 +414,7 @@ class FeatureReader:
         lowered = words.lowered
         counts, discourse = self._words.read(words, itemized=_DISCOURSE)
         opening = text[:_OPENING_CHARS]
+        lowered_opening = lowered if len(text) <= _OPENING_CHARS else opening.lower()
         lines = _lines(text)
         nonblank = [line for _, line in lines if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
@@ -432,8 +433,10 @@ class FeatureReader:
             "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
             "bug_template": _capped(counts["talk.report.bug_template"]),
             "pr_template": _capped(counts["talk.talk.pr_template"]),
-            "opens_with_greeting": float(self._opens_with_greeting(text, words)),
-            "addresses_someone": float(_MENTION.search(opening, opening.lower()) is not None),
+            "opens_with_greeting": float(
+                self._opens_with_greeting(text, words, opening, lowered_opening)
+            ),
+            "addresses_someone": float(_MENTION.search(opening, lowered_opening) is not None),
             "version_numbers": _capped(_VERSION.count(text, lowered)),
             "starts_with_meeting_verb": float(_stem(first_word) in self._meeting_verbs),
             "hypothetical_words": _capped(counts["talk.talk.hypothetical"]),
@@ -467,16 +470,13 @@ class FeatureReader:
         fences = tuple(m.start() for m in _FENCES.finditer(text, lowered))
         return Shape(features, lines, fences, text.find(AFTERMATH_LINE), words, counts)
 
-    def _opens_with_greeting(self, text: str, words: Words) -> bool:
-        """Whether the opening holds a greeting; its words are read only when it holds one of
-        the greetings' strings, which few messages do."""
-        if len(text) <= _OPENING_CHARS:
-            opening = words
-        elif self._greeting.may_hold(text[:_OPENING_CHARS].lower()):
-            opening = Words.of(text[:_OPENING_CHARS])
-        else:
+    def _opens_with_greeting(self, text: str, words: Words, opening: str, lowered: str) -> bool:
+        """Whether the opening (`lowered` is its lower case) holds a greeting; its words are
+        looked up only when it holds one of the greetings' strings, which few messages do."""
+        if not self._greeting.may_hold(lowered):
             return False
-        return self._greeting.counts(opening)[_GREETING] > 0
+        opening_words = words if len(text) <= _OPENING_CHARS else Words.of(opening)
+        return self._greeting.counts(opening_words)[_GREETING] > 0
 
     def rank_features(
         self, finding: Finding, findings: list[Finding], text: str, cues: Cues, shape: Shape
@@ -579,8 +579,8 @@ class FeatureReader:
         first_line_end = text.find("\n")
         lowered = line.lower()
         column = start - low
-        inline = any(m.start() <= column < m.end() for m in _INLINE_CODE.finditer(line, lowered))
-        in_link = any(m.start() <= column < m.end() for m in _URL.finditer(line, lowered))
+        inline = _covers(_INLINE_CODE, line, lowered, column)
+        in_link = _covers(_URL, line, lowered, column)
         return {
             "in_link": float(in_link),
             "after_error_label": float(_ERROR_LABEL_BEFORE.search(text, low, start) is not None),
@@ -590,6 +590,14 @@ class FeatureReader:
             "in_code_fence": float(fences_before % 2 == 1),
             "on_first_line": float(first_line_end == -1 or start < first_line_end),
         }
+
+
+def _covers(pattern: GuardedPattern, line: str, lowered: str, column: int) -> bool:
+    """Whether a match of the pattern on the line (`lowered` is its lower case) covers the
+    column; a line its guard rules out costs no scan and no generator."""
+    if not pattern.may_match(line, lowered):
+        return False
+    return any(m.start() <= column < m.end() for m in pattern.pattern.finditer(line))
 
 
 def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:

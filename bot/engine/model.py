@@ -304,9 +304,12 @@ class WordLists:
         items: list[str] = []
         listed = self.names.index(itemized) if itemized is not None else -1
         lowered = words.lowered
-        for word, occurrences in words.counts.items():
+        counts = words.counts
+        # Only the words some item begins with, picked out at C speed, in the text's order.
+        for word in filter(self.heads.__contains__, counts):
             holding = self.by_word.get(word)
             if holding is not None:
+                occurrences = counts[word]
                 for index in holding:
                     totals[index] += occurrences
                 if listed in holding:
@@ -328,6 +331,11 @@ class WordLists:
         each item a text holds is a substring of it, and a few substring tests cost less than
         reading its words."""
         return any(item in lowered for item in self.items)
+
+    @cached_property
+    def heads(self) -> frozenset[str]:
+        """The words an item begins with: a single word, or a phrase's first."""
+        return frozenset((*self.by_word, *self.by_first))
 
     @cached_property
     def items(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from bot.engine.knowledge import PROTOCOLS
 from bot.engine.recognize import Cues, Finding, normalize
@@ -236,9 +236,9 @@ def _sigmoid(value: float) -> float:
 # ---------------------------------------------------------------- features
 
 
-@dataclass(frozen=True)
-class Shape:
-    """What a message is like, computed once per message: its form and its words."""
+class Shape(NamedTuple):
+    """What a message is like, computed once per message: its form and its words (a named
+    tuple: made for every message, at a tuple's cost)."""
 
     features: Mapping[str, float]
     lines: tuple[tuple[int, str], ...]
@@ -348,9 +348,8 @@ class WordLists:
         return self.unspaced + self.headless if words.unspaced else self.headless
 
 
-@dataclass(frozen=True)
-class Words:
-    """A text's words, read once: lower case, counted."""
+class Words(NamedTuple):
+    """A text's words, read once: lower case, counted (a named tuple, like Shape)."""
 
     lowered: str
     counts: Counter[str]

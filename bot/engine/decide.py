@@ -27,6 +27,10 @@ class Conversation:
     from_thread_starter: bool = True
 
 
+# Where a message is when a way in says nothing of it: outside a thread (shared: it is frozen).
+OUTSIDE_A_THREAD = Conversation()
+
+
 @dataclass(frozen=True)
 class Decision:
     decisive: Finding | None = None
@@ -67,7 +71,7 @@ class Decider:
         decisive = self.decisive(findings, text, cues, shape)
         features = self.reader.reply_features(decisive, findings, text, shape)
         probability = self.model.reply.probability(features)
-        rule = _rule(decisive, asked, conversation or Conversation())
+        rule = _rule(decisive, asked, conversation or OUTSIDE_A_THREAD)
         reply = rule is None and probability >= self.model.threshold
         return Decision(decisive, reply, probability, rule, features, self.model.reply)
 

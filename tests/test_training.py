@@ -16,6 +16,7 @@ from bot.training import (
     OUTER_FOLDS,
     UNTRAINED,
     Figures,
+    _fit_linear,
     _folds,
     frequent_words,
     observe,
@@ -144,6 +145,17 @@ def test_a_message_wanting_no_reply_tied_with_one_wanting_one_is_not_replied_to(
     assert false_replies == 0, (
         f"at {threshold} the negative scored 0.8 gets a reply, though the rate allows none"
     )
+
+
+@needs_scikit_learn
+def test_a_feature_of_one_value_is_weighed_as_a_constant() -> None:
+    # 0.1 seven times has a float variance of about 1e-34: scaled by its root, the feature
+    # would be standardized into noise and saved with a scale rounded to 0.
+    rows = [{"length": 0.1, "question": float(i % 2)} for i in range(7)]
+    model = _fit_linear(rows, [i % 2 for i in range(7)], ("length", "question"))
+    assert "length" not in model.weights, f"a constant feature got a weight: {model.weights}"
+    asking, telling = ({"length": 0.1, "question": value} for value in (1.0, 0.0))
+    assert model.probability(asking) > model.probability(telling), "the feature that varies counts"
 
 
 def test_a_report_row_with_nothing_to_count_shows_no_share() -> None:

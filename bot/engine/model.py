@@ -602,10 +602,8 @@ class FeatureReader:
 
 def _covers(pattern: GuardedPattern, line: str, lowered: str, column: int) -> bool:
     """Whether a match of the pattern on the line (`lowered` is its lower case) covers the
-    column; a line its guard rules out costs no scan and no generator."""
-    if not pattern.may_match(line, lowered):
-        return False
-    return any(m.start() <= column < m.end() for m in pattern.pattern.finditer(line))
+    column; a line its guard rules out costs no scan."""
+    return any(m.start() <= column < m.end() for m in pattern.finditer(line, lowered))
 
 
 def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:

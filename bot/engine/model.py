@@ -85,7 +85,9 @@ _LOG_LINE = re.compile(
     r"curl: \(|ssh: |sftp> |ftp> |\$ |PS [A-Z]:\\)",
     re.I,
 )
-_QUESTION = re.compile(r"\?(?:\s|$)")
+# A question: "?" before a space or the end, and the full-width "？" of Chinese and Japanese,
+# which the next word follows with no space.
+_QUESTION = re.compile(r"\?(?:\s|$)|？")
 _DIFF = GuardedPattern.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
 _STACK = GuardedPattern.compile(
     r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
@@ -111,7 +113,9 @@ _TITLE_PREFIX = re.compile(
 )
 _INLINE_CODE = GuardedPattern.compile(r"`[^`\n]{1,80}`")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<word>[A-Za-z]+)", re.M)
-_FIRST_WORD = re.compile(r"^\W*(?:\w+(?:\([\w-]+\))?:\s*)?(?P<word>[A-Za-z]+)")
+_FIRST_WORD = re.compile(
+    r"^[^\w\[]*(?:(?:\[[^\]\n]{1,30}\]|[\w./-]+(?:\([^)\n]{1,30}\))?)!?:\s*)?\W*(?P<word>[A-Za-z]+)"
+)
 
 
 class ModelError(ValueError):
@@ -555,14 +559,14 @@ class FeatureReader:
             in_sentence, lowered = self._sentence_words.counts(Words.of(sentence)), None
         return {
             **shape.features,
-            "sentence_question": float("?" in sentence),
+            "sentence_question": float("?" in sentence or "？" in sentence),
             "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
             "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
             "sentence_modal": float(_MODAL.search(sentence) is not None),
             "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
             "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
             "question_about_code": float(
-                "?" in sentence
+                ("?" in sentence or "？" in sentence)
                 and _QUESTION_ABOUT.match(text[max(0, start - 30) : start].rsplit("\n", 1)[-1])
                 is not None
             ),

@@ -256,3 +256,26 @@ def test_a_wording_on_the_line_of_a_reply_code_is_marked_as_its_text() -> None:
 def test_a_wording_beside_a_small_number_is_not_marked_as_its_text() -> None:
     features = rank_features("transfer_failed (err: 7) - Failed to connect to files.example.net")
     assert not features[("curl", "7")].get("wording_beside_code"), features
+
+
+def shape_features(text: str) -> dict[str, float]:
+    return engine().features.shape(text).features
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "[zh-tw]: translate HTTP status 507",
+        "GUAC-1323: Send proper status codes for SFTP errors",
+        "fix(module: upload): treat 2xx response codes as success",
+        "feat!: drop the retry on 421",
+    ],
+)
+def test_a_change_verb_after_a_scope_or_ticket_prefix_starts_a_change(title: str) -> None:
+    features = shape_features(title)
+    assert features["starts_with_change_verb"] == 1.0, f"{title!r} reads as a change title"
+
+
+def test_a_full_width_question_mark_asks_a_question() -> None:
+    features = shape_features("上传总是出现 read ECONNRESET 有小伙伴知道什么原因吗？还是不行")
+    assert features["question"] == 1.0, "the full-width question mark of Chinese asks a question"

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TypeGuard
 from bot.engine.knowledge import PROTOCOLS
 from bot.engine.recognize import Cues, Finding, normalize
 from bot.engine.recognize.finding import line_end, line_start
+from bot.engine.substrings import Substrings
 from bot.engine.vocabulary import GuardedPattern, PatternList, Vocabulary
 
 MODEL_FORMAT = "errdesk-decision-model"
@@ -332,9 +333,9 @@ class WordLists:
 
     def may_hold(self, lowered: str) -> bool:
         """False only when a text (`lowered` is its lower case) holds no item of the lists:
-        each item a text holds is a substring of it, and a few substring tests cost less than
+        each item a text holds is a substring of it, and one scan for them all costs less than
         reading its words."""
-        return any(item in lowered for item in self.items)
+        return self.items.any_in(lowered)
 
     @cached_property
     def heads(self) -> frozenset[str]:
@@ -342,11 +343,11 @@ class WordLists:
         return frozenset((*self.by_word, *self.by_first))
 
     @cached_property
-    def items(self) -> tuple[str, ...]:
-        """Every item of the lists, each once."""
+    def items(self) -> Substrings:
+        """Every item of the lists, sought together."""
         phrases = (phrase for group in self.by_first.values() for _, phrase in group)
         sought = (item for _, item in (*self.unspaced, *self.headless))
-        return tuple(dict.fromkeys((*self.by_word, *phrases, *sought)))
+        return Substrings.of((*self.by_word, *phrases, *sought))
 
     def _sought_as_they_are(self, words: Words) -> tuple[tuple[int, str], ...]:
         return self.unspaced + self.headless if words.unspaced else self.headless

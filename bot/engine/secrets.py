@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bot.engine.substrings import Substrings
+
 # Never typed by people, so a run of it means: errdesk masked a secret here.
 MASK = "\u2592"
 
@@ -135,6 +137,9 @@ KIND_LABELS = {
     PRIVATE_KEY: "private_key",
 }
 
+# Every pattern's triggers: most messages hold none, and then no pattern runs.
+_ANY_TRIGGER = Substrings.of(trigger for _, _, triggers in _PATTERNS for trigger in triggers)
+
 # Values that stand for a secret without being one: masks, placeholders, variables.
 _PLACEHOLDER = re.compile(
     r"^(?:[*x#•.]+|<[^>]*>|\$\{?\w+\}?|%\w+%|\{\{[^}]*\}\}|password|secret|none|null|"
@@ -156,6 +161,8 @@ def find(text: str) -> list[Secret]:
     """The credentials exposed in `text` (also those errdesk masked), in order of position."""
     lowered = text.lower()
     found: list[Secret] = []
+    if not _ANY_TRIGGER.any_in(lowered):
+        return found
     for kind, pattern, triggers in _PATTERNS:
         if not any(trigger in lowered for trigger in triggers):
             continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bot.engine.vocabulary import GuardedPattern, PatternList, Vocabulary, load_vocabulary
+from bot.engine.vocabulary import GuardedPattern, Vocabulary, load_vocabulary
 
 FTP_VERBS = [
     "ABOR",
@@ -208,6 +208,10 @@ MESSAGE_SITUATIONS = (
     "own-quota-full",
     "server-disk-full",
     "vpn-off",
+)
+# Each situation and the name of its list of patterns.
+_SAID_PATTERNS = tuple(
+    (situation, f"situations.{situation}.said_patterns") for situation in MESSAGE_SITUATIONS
 )
 # A message that says it works somewhere, or for someone, does not fail for everyone.
 _WORKS_SOMEWHERE = frozenset({"works-elsewhere", "works-in-other-client", "works-for-others"})
@@ -416,8 +420,8 @@ def message_situations(
     lowered = text.lower() if lowered is None else lowered
     said = {
         situation
-        for situation in MESSAGE_SITUATIONS
-        if _said(vocabulary.words(f"situations.{situation}.said_patterns")).search(text, lowered)
+        for situation, patterns in _SAID_PATTERNS
+        if vocabulary.patterns(patterns).search(text, lowered)
     }
     if said & _WORKS_SOMEWHERE:
         said.discard("fails-for-everyone")
@@ -428,12 +432,6 @@ def message_situations(
     if _IPV6.search(text, lowered):
         said.add("ipv6")
     return frozenset(said)
-
-
-@cache
-def _said(patterns: tuple[str, ...]) -> PatternList:
-    """One situation's patterns, compiled once per list."""
-    return PatternList.of(patterns)
 
 
 @cache

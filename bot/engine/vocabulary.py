@@ -18,6 +18,7 @@ from re import _parser as regex_parser  # type: ignore[attr-defined]  # the stdl
 from typing import Any
 
 from bot.engine.knowledge import PROTOCOLS, KnowledgeError, Problem, bundled_dir
+from bot.engine.substrings import Substrings
 
 VOCABULARY_FOLDER = "vocabulary"
 _CUE_FIELDS = frozenset({"words", "strings", "prefixes", "methods"})
@@ -37,6 +38,10 @@ class Vocabulary:
     cue_methods_by_protocol: dict[str, list[str]] = field(default_factory=dict)
     # Named word lists of the other files: {"errors.labels": [...], "talk.resolved": [...]}.
     lists: dict[str, list[str]] = field(default_factory=dict)
+    # The `_patterns` lists compiled so far (`patterns`), by name.
+    _compiled: dict[str, PatternList] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def cue_protocols(self) -> tuple[str, ...]:
@@ -79,6 +84,13 @@ class Vocabulary:
     def words(self, name: str) -> tuple[str, ...]:
         """A named list ("talk.resolved"), empty when no file defines it."""
         return tuple(self.lists.get(name, ()))
+
+    def patterns(self, name: str) -> PatternList:
+        """A `_patterns` list compiled once: triage searches a dozen in every message."""
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            compiled = self._compiled[name] = PatternList.of(self.words(name))
+        return compiled
 
     def alternation(self, name: str) -> str:
         """A named list as a regular-expression alternation, longest first, each escaped
@@ -249,6 +261,8 @@ class PatternList:
     guarded: tuple[re.Pattern[str], ...]
     unguarded: re.Pattern[str] | None
     every: re.Pattern[str] | None
+    # All the guarding strings: a text that holds none of them wakes no pattern.
+    any_guard: Substrings
 
     @classmethod
     def of(cls, patterns: Iterable[str]) -> PatternList:
@@ -270,6 +284,7 @@ class PatternList:
             tuple(guarded),
             _any_of(rest),
             _any_of(patterns),
+            Substrings.of(guards),
         )
 
     def search(self, text: str, lowered: str | None = None) -> bool:
@@ -278,9 +293,10 @@ class PatternList:
         if not text.isascii():
             return self.every is not None and self.every.search(text) is not None
         lowered = text.lower() if lowered is None else lowered
-        woken = {p for string, positions in self.guards if string in lowered for p in positions}
-        if any(self.guarded[position].search(text) for position in woken):
-            return True
+        if self.any_guard.any_in(lowered):
+            woken = {p for string, positions in self.guards if string in lowered for p in positions}
+            if any(self.guarded[position].search(text) for position in woken):
+                return True
         return self.unguarded is not None and self.unguarded.search(text) is not None
 
 

@@ -205,3 +205,11 @@ def test_a_guarded_pattern_finds_what_its_pattern_finds() -> None:
         assert found == [m.span() for m in pattern.finditer(text)], text
         assert guarded.count(text, text.lower()) == len(pattern.findall(text)), text
     assert not guarded.may_match("nothing here", "nothing here"), "no required string, no scan"
+
+
+def test_a_pattern_list_is_compiled_once_per_vocabulary() -> None:
+    vocabulary = load_vocabulary()
+    name = "talk.talk.resolved_patterns"
+    compiled = vocabulary.patterns(name)
+    assert compiled is vocabulary.patterns(name), "the second look-up reuses the first"
+    assert compiled == PatternList.of(vocabulary.words(name)), "it is the list's PatternList"

@@ -8,6 +8,7 @@ import re
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.recognize.cues import Cues
 from bot.engine.recognize.finding import Finding, normalize
+from bot.engine.substrings import Substrings
 
 _I = re.I | re.A
 _SYMBOL = re.compile(r"[A-Za-z][\w.]*\w")
@@ -38,6 +39,7 @@ class NameFinder:
             if " " not in normalize(entry.title):
                 self._words.setdefault(normalize(entry.title), entry)
         self._single_titles = self._build_single_title_pattern()
+        self._any_word = Substrings.of(self._words)
 
     def _build_single_title_pattern(self) -> re.Pattern[str] | None:
         """One-word titles ("Failure", "Forbidden") count only right after an error label."""
@@ -74,7 +76,7 @@ class NameFinder:
                         Finding(entry, confidence, match.span(), "name", word, (entry,))
                     )
         lowered = text.lower()
-        if self._single_titles is not None and any(word in lowered for word in self._words):
+        if self._single_titles is not None and self._any_word.any_in(lowered):
             for match in self._single_titles.finditer(text):
                 entry = self._words[match["word"].casefold()]
                 findings.append(

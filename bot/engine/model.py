@@ -150,36 +150,45 @@ class LinearModel:
         """The weighted sum, over the features present only: the standardization folded into
         one coefficient a feature and one constant, as it is computed for every message. The
         loop runs over the message's few features, not over the model's many weights; a
-        feature at 0 adds nothing, alone or in a pair."""
-        constant, coefficients, pairs = self._folded
+        feature at 0 adds nothing, alone or in a pair, and one the model does not weigh is a
+        single look-up."""
+        constant, folded = self._folded
         total = constant
         for name, value in features.items():
             if not value:
                 continue
-            total += coefficients.get(name, 0.0) * value
-            rights = pairs.get(name)
-            if rights is not None:
-                total += value * sum(
-                    weight * features.get(right, 0.0) for right, weight in rights.items()
-                )
+            weighed = folded.get(name)
+            if weighed is None:
+                continue
+            coefficient, pairs = weighed
+            total += coefficient * value
+            if pairs:
+                paired = 0.0
+                for right, weight in pairs:
+                    paired += weight * features.get(right, 0.0)
+                total += value * paired
         return total
 
     @cached_property
-    def _folded(
-        self,
-    ) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
+    def _folded(self) -> tuple[float, dict[str, tuple[float, tuple[tuple[str, float], ...]]]]:
+        """The constant, and each weighed feature's coefficient with the features it is paired
+        with ("x:left*right" is under "left") and their coefficients."""
         constant = self.bias
         coefficients: dict[str, float] = {}
-        pairs: dict[str, dict[str, float]] = {}
+        pairs: dict[str, list[tuple[str, float]]] = {}
         for name, weight in self.weights.items():
             coefficient = weight / self.scales.get(name, 1.0)
             constant -= coefficient * self.means.get(name, 0.0)
             if name.startswith(INTERACTION_FEATURE):
                 left, _, right = name.removeprefix(INTERACTION_FEATURE).partition("*")
-                pairs.setdefault(left, {})[right] = coefficient
+                pairs.setdefault(left, []).append((right, coefficient))
             else:
                 coefficients[name] = coefficient
-        return constant, coefficients, pairs
+        folded = {
+            name: (coefficients.get(name, 0.0), tuple(pairs.get(name, ())))
+            for name in (*coefficients, *pairs)
+        }
+        return constant, folded
 
     def probability(self, features: Mapping[str, float]) -> float:
         return _sigmoid(self.logit(features))

@@ -148,6 +148,13 @@ class PhraseFinder:
             negative = not self._failure_words.isdisjoint(map(_anchor_key, tokens))
             self._phrases.append(_Phrase(norm, tuple(entries), exact, weak, negative))
         self._postings, self._anchors, self._anchors_needed = self._build_anchor_index()
+        # The same index without the wordings that say something failed: a line that says
+        # nothing failed is never compared with them.
+        self._plain_postings = {
+            key: plain
+            for key, positions in self._postings.items()
+            if (plain := [p for p in positions if not self._phrases[p].negative])
+        }
         # (phrase, protocol) -> twin entry: phrases and protocols are few, so this stays small.
         self._twin_cache: dict[tuple[str, str], Entry | None] = {}
         self._own_cue_cache: dict[str, dict[str, float]] = {}
@@ -225,29 +232,33 @@ class PhraseFinder:
         return findings
 
     def _phrase_hits(self, norm: str, cutoff: float) -> list[tuple[_Phrase, float]]:
-        hits = [(phrase, 100.0) for phrase in self._cjk_phrases if phrase.norm in norm]
+        # A wording in a script without spaces is never in an ASCII line.
+        hits = [] if norm.isascii() else [(p, 100.0) for p in self._cjk_phrases if p.norm in norm]
         tokens = set(norm.split())
         keys = {_anchor_key(token) for token in tokens}
-        candidates = {p for key in keys for p in self._postings.get(key, ())}
-        padded = f" {norm} "
         negative_line = not self._failure_words.isdisjoint(
             _anchor_key(token.strip("_")) for token in tokens
         )
+        postings = self._postings if negative_line else self._plain_postings
+        candidates = {p for key in keys for p in postings.get(key, ())}
+        padded = f" {norm} "
         fuzzy: list[_Phrase] = []
         floors: list[float] = []
+        anchors_of, needed_of, phrases = self._anchors, self._anchors_needed, self._phrases
         for position in sorted(candidates):
-            if len(self._anchors[position] & keys) < self._anchors_needed[position]:
+            anchors = anchors_of[position]
+            needed = needed_of[position]
+            # Woken by one of its anchors, a phrase that needs one has it: no set is made.
+            if needed > 1 and len(anchors & keys) < needed:
                 continue
-            phrase = self._phrases[position]
-            if phrase.negative and not negative_line:
-                continue
+            phrase = phrases[position]
             if phrase.exact:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))
             elif len(norm) >= len(phrase.norm) - 4 and phrase.numbers <= tokens:
                 fuzzy.append(phrase)
                 # A word missing altogether (not mistyped) must be made up for by the rest.
-                complete = self._anchors[position] <= keys
+                complete = anchors <= keys
                 floors.append(phrase.floor if complete else max(phrase.floor, MISSING_WORD_CUTOFF))
         if fuzzy:
             hits += self._fuzzy_hits(norm, fuzzy, floors, cutoff)

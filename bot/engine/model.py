@@ -48,10 +48,16 @@ _ERROR_LABEL_BEFORE = re.compile(
 _QUESTION_ABOUT = re.compile(
     r"^\W*(?:is|are|can|could|should|does|do|will|would|shall|must)\s+(?:an?\s+|the\s+)?\S*$", re.I
 )
-# Modal verbs of design talk: "can X be retried", "should return 404".
-_MODAL = re.compile(
-    r"\b(?:can|could|should|would|will|shall|must|may|might)\b[^.?!\n]{0,30}\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b",
-    re.I,
+# Modal verbs of design talk: "can X be retried", "should return 404". Each match holds one
+# of the modal verbs, which guard the pattern (too many for `required_strings` to find them).
+_MODALS = ("can", "could", "should", "would", "will", "shall", "must", "may", "might")
+_MODAL = GuardedPattern(
+    re.compile(
+        rf"\b(?:{'|'.join(_MODALS)})\b[^.?!\n]{{0,30}}"
+        r"\b(?:be|return|send|retry|treat|handle|map|use|show|throw)\b",
+        re.I,
+    ),
+    _MODALS,
 )
 # A code as the subject of a sentence: "500 is returned if ...", "ECONNRESET means ...".
 # Lower case only: a reply's own text goes on in capitals ("425 Can't open data connection").
@@ -255,7 +261,6 @@ class Shape(NamedTuple):
     tuple: made for every message, at a tuple's cost)."""
 
     features: Mapping[str, float]
-    lines: tuple[tuple[int, str], ...]
     fences: tuple[int, ...]
     aftermath: int
     # The message's words and its word lists' counts: a sentence that is the whole message
@@ -436,8 +441,7 @@ class FeatureReader:
         counts, discourse = self._words.read(words, itemized=_DISCOURSE)
         opening = text[:_OPENING_CHARS]
         lowered_opening = lowered if len(text) <= _OPENING_CHARS else opening.lower()
-        lines = _lines(text)
-        nonblank = [line for _, line in lines if line.strip()] or [""]
+        nonblank = [line for line in text.split("\n") if line.strip()] or [""]
         first = _FIRST_WORD.match(text)
         first_word = first["word"].lower() if first else ""
         first_stem = _stem(first_word)
@@ -490,7 +494,7 @@ class FeatureReader:
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in _FENCES.finditer(text, lowered))
-        return Shape(features, lines, fences, text.find(AFTERMATH_LINE), words, counts)
+        return Shape(features, fences, text.find(AFTERMATH_LINE), words, counts)
 
     def _opens_with_greeting(self, text: str, words: Words, opening: str, lowered: str) -> bool:
         """Whether the opening (`lowered` is its lower case) holds a greeting; its words are
@@ -566,13 +570,14 @@ class FeatureReader:
         if sentence == text:
             in_sentence, lowered = shape.counts, shape.words.lowered
         else:
-            in_sentence, lowered = self._sentence_words.counts(Words.of(sentence)), None
+            words = Words.of(sentence)
+            in_sentence, lowered = self._sentence_words.counts(words), words.lowered
         return {
             **shape.features,
             "sentence_question": float("?" in sentence or "？" in sentence),
             "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
             "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
-            "sentence_modal": float(_MODAL.search(sentence) is not None),
+            "sentence_modal": float(_MODAL.search(sentence, lowered) is not None),
             "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
             "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
             "question_about_code": float(
@@ -667,15 +672,6 @@ def _kind_group(finding: Finding) -> str:
 def _capped(count: int | float) -> float:
     """The count, at most MAX_COUNT; a comparison, not a call of min(): a dozen a message."""
     return float(count if count < MAX_COUNT else MAX_COUNT)
-
-
-def _lines(text: str) -> tuple[tuple[int, str], ...]:
-    lines = []
-    offset = 0
-    for line in text.split("\n"):
-        lines.append((offset, line))
-        offset += len(line) + 1
-    return tuple(lines)
 
 
 def _sentence(text: str, start: int, end: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from bot.engine.substrings import Substrings
 
 
@@ -19,3 +21,22 @@ def test_a_text_holding_none_of_the_strings_is_not_found() -> None:
 
 def test_no_strings_are_never_found() -> None:
     assert not Substrings.of([]).any_in("anything"), "an empty list holds nothing to find"
+
+
+def test_strings_sharing_a_beginning_are_each_found() -> None:
+    strings = Substrings.of(["fixed", "fixes", "find", "fi"])
+    assert strings.any_in("a fix"), "the shortest string, which the others begin with, counts"
+    assert not strings.any_in("f i x"), "no string is spread over a text"
+
+
+def test_the_empty_string_is_in_every_text() -> None:
+    assert Substrings.of(["", "never"]).any_in("x"), "as '' in text is true"
+
+
+def test_the_scan_says_what_a_substring_test_of_each_string_says() -> None:
+    generator = random.Random(7)
+    for _ in range(500):
+        strings = ["".join(generator.choices("ab c.*", k=generator.randint(1, 4))) for _ in "xyz"]
+        text = "".join(generator.choices("ab c.*", k=generator.randint(0, 12)))
+        plain = any(string in text for string in strings)
+        assert Substrings.of(strings).any_in(text) == plain, (strings, text)

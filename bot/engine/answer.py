@@ -162,7 +162,7 @@ class Engine:
         self.model = model if model is not None else load_model()
         self.recognizer = Recognizer(kb, self.vocabulary)
         self.features = FeatureReader(self.vocabulary)
-        self.decider = Decider(self.model, self.features)
+        self.decider = Decider(self.model, self.features.for_model(self.model))
 
     def explain(self, text: str, conversation: Conversation | None = None) -> Answer:
         """Explain a message someone posted; `reply` says whether to answer unasked."""

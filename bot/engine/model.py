@@ -12,6 +12,7 @@ quoted line"); what it weighs is in the model file, not in this code.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -195,6 +196,15 @@ class LinearModel:
             for name in (*coefficients, *pairs)
         }
         return constant, folded
+
+    @cached_property
+    def weighed(self) -> frozenset[str]:
+        """The features it weighs, alone or in a pair."""
+        names: set[str] = set()
+        for name in self.weights:
+            left, _, right = name.removeprefix(INTERACTION_FEATURE).partition("*")
+            names.update((left, right) if name.startswith(INTERACTION_FEATURE) else (name,))
+        return frozenset(names)
 
     def probability(self, features: Mapping[str, float]) -> float:
         return _sigmoid(self.logit(features))
@@ -401,13 +411,19 @@ _SENTENCE_LISTS = ("talk.report.first_person", "talk.report.meeting", "talk.talk
 _GREETING = "talk.report.greeting"
 # The words weighed one by one ("word:should"), looked up in the same pass as the lists.
 _DISCOURSE = "words"
+# Features that cost a scan of the whole message each: a reader for a model that does not weigh
+# them leaves them at 0 (see FeatureReader.for_model).
+ON_DEMAND_FEATURES = frozenset({"glossary", "diff"})
 
 
 class FeatureReader:
-    """The features, built once per vocabulary (its word lists become fast look-ups)."""
+    """The features, built once per vocabulary (its word lists become fast look-ups). It reads
+    every feature, as training needs; `for_model` gives one that reads only what a model weighs."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
+        # The on-demand features left at 0: none, until a model says what it weighs.
+        self._unread: frozenset[str] = frozenset()
         self._sentence_words = WordLists.of(
             {name: vocabulary.words(name) for name in _SENTENCE_LISTS}
         )
@@ -434,6 +450,14 @@ class FeatureReader:
         self._discussion = PatternList.of(vocabulary.words("talk.talk.discussion_patterns"))
         self._resolved = PatternList.of(vocabulary.words("talk.talk.resolved_patterns"))
         self._definition = PatternList.of(vocabulary.words("talk.talk.definition_patterns"))
+
+    def for_model(self, model: DecisionModel) -> FeatureReader:
+        """A reader of what `model` weighs: the on-demand features it gives no weight are left
+        at 0, which is what they add to its scores. It shares this reader's word lists."""
+        weighed = model.rank.weighed | model.reply.weighed
+        reader = copy.copy(self)
+        reader._unread = ON_DEMAND_FEATURES - weighed
+        return reader
 
     def shape(self, text: str) -> Shape:
         words = Words.of(text)
@@ -474,12 +498,9 @@ class FeatureReader:
             "change_bullets": _capped(sum(word in self._change_verbs for word in bullets)),
             "resolution_said": float(self._resolved.search(text, lowered)),
             "definition_said": float(self._definition.search(text, lowered)),
-            "glossary": float(
-                len({m["code"] for m in _COPULA_AFTER_CODE.finditer(text, lowered)})
-                >= GLOSSARY_CODES
-            ),
+            "glossary": 0.0 if "glossary" in self._unread else _glossary(text, lowered),
             "config_list": float(_CONFIG_LIST.search(text, lowered) is not None),
-            "diff": float(_DIFF.search(text, lowered) is not None),
+            "diff": 0.0 if "diff" in self._unread else _diff(text, lowered),
             "stack_trace": float(_STACK.search(text, lowered) is not None),
             "links": _capped(_LINK.count(text, lowered)),
             "code_fence": float(_FENCE in text),
@@ -617,6 +638,16 @@ class FeatureReader:
             "in_code_fence": float(fences_before % 2 == 1),
             "on_first_line": float(first_line_end == -1 or start < first_line_end),
         }
+
+
+def _glossary(text: str, lowered: str) -> float:
+    """Whether several codes are each defined ("10054 is ..., 10053 is ...")."""
+    codes = {m["code"] for m in _COPULA_AFTER_CODE.finditer(text, lowered)}
+    return float(len(codes) >= GLOSSARY_CODES)
+
+
+def _diff(text: str, lowered: str) -> float:
+    return float(_DIFF.search(text, lowered) is not None)
 
 
 def _covers(pattern: GuardedPattern, line: str, lowered: str, column: int) -> bool:

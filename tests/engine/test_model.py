@@ -13,6 +13,7 @@ import pytest
 from bot.engine import load_engine
 from bot.engine.model import (
     SHIPPED_MODEL,
+    DecisionModel,
     LinearModel,
     ModelError,
     feature_value,
@@ -20,6 +21,9 @@ from bot.engine.model import (
     model_from_dict,
 )
 from tests.support import engine
+
+# A model that weighs no feature.
+NOTHING_WEIGHED = LinearModel(0.0, {}, {}, {})
 
 
 def shipped() -> dict[str, Any]:
@@ -180,6 +184,28 @@ def test_contributions_are_standardized_values_times_weights() -> None:
     pushes = {c.feature: c.push for c in model.contributions({"question": 1.0, "links": 3.0})}
     # question: (1 - 0.5) / 0.5 * 2 = 2; links: (3 - 1) / 2 * -1 = -1
     assert pushes == {"question": 2.0, "links": -1.0}
+
+
+def test_a_model_weighs_both_features_of_its_pairs() -> None:
+    model = LinearModel(0.0, {"question": 1.0, "x:links*log_lines": 0.5}, {}, {})
+    assert model.weighed == {"question", "links", "log_lines"}, model.weighed
+
+
+# Two codes each defined: a glossary, a scan of the whole message to find.
+GLOSSARY = "10054 is connection reset by peer, 10053 is software caused connection abort"
+
+
+def test_a_feature_the_model_does_not_weigh_is_left_at_zero() -> None:
+    reader = engine().features
+    unweighed = reader.for_model(DecisionModel(NOTHING_WEIGHED, NOTHING_WEIGHED, 0.5))
+    assert reader.shape(GLOSSARY).features["glossary"] == 1.0, "the full reader reads it"
+    assert unweighed.shape(GLOSSARY).features["glossary"] == 0.0, "what adds 0 is not read"
+
+
+def test_a_feature_the_model_weighs_is_read() -> None:
+    weighing = LinearModel(0.0, {"glossary": 1.0}, {}, {})
+    reader = engine().features.for_model(DecisionModel(NOTHING_WEIGHED, weighing, 0.5))
+    assert reader.shape(GLOSSARY).features["glossary"] == 1.0, "a weighed feature is read"
 
 
 def test_contributions_and_the_bias_sum_to_the_logit() -> None:

@@ -166,7 +166,9 @@ class PhraseFinder:
         typos), and is only compared with a line that holds enough of them: all for an exact
         wording, all but one for a fuzzy one. It is posted under as few anchors as can still
         find it (the rarest one; the two rarest when one may be missing), so a common word in
-        a line does not wake up hundreds of phrases."""
+        a line does not wake up hundreds of phrases. A wording with a number is posted under
+        its number instead: a line holds it only where it holds the number ("error code 520"
+        is not woken by every line saying "error")."""
         frequency: dict[str, int] = defaultdict(int)
         for phrase in self._phrases:
             for key in _anchor_keys(phrase.norm):
@@ -178,7 +180,12 @@ class PhraseFinder:
             keys = sorted(_anchor_keys(phrase.norm), key=lambda k: (frequency[k], -len(k)))
             anchors = keys[:3] or [_anchor_key(phrase.norm.split()[0])]
             required = len(anchors) if phrase.exact else max(1, len(anchors) - 1)
-            for key in anchors[: len(anchors) - required + 1]:
+            posted = (
+                [_anchor_key(min(phrase.numbers))]
+                if phrase.numbers
+                else anchors[: len(anchors) - required + 1]
+            )
+            for key in posted:
                 postings[key].append(position)
             anchor_sets.append(frozenset(anchors))
             needed.append(required)
@@ -248,10 +255,11 @@ class PhraseFinder:
         for position in sorted(candidates):
             anchors = anchors_of[position]
             needed = needed_of[position]
-            # Woken by one of its anchors, a phrase that needs one has it: no set is made.
-            if needed > 1 and len(anchors & keys) < needed:
-                continue
             phrase = phrases[position]
+            # Woken by one of its anchors, a phrase that needs one has it: no set is made. One
+            # woken by its number may have none.
+            if (needed > 1 or phrase.numbers) and len(anchors & keys) < needed:
+                continue
             if phrase.exact:
                 if f" {phrase.norm} " in padded:
                     hits.append((phrase, 100.0))

@@ -209,10 +209,11 @@ MESSAGE_SITUATIONS = (
     "server-disk-full",
     "vpn-off",
 )
-# Each situation and the name of its list of patterns.
+# Each situation and the name of its list of patterns, and those names, searched together.
 _SAID_PATTERNS = tuple(
     (situation, f"situations.{situation}.said_patterns") for situation in MESSAGE_SITUATIONS
 )
+_SAID_LISTS = tuple(patterns for _, patterns in _SAID_PATTERNS)
 # A message that says it works somewhere, or for someone, does not fail for everyone.
 _WORKS_SOMEWHERE = frozenset({"works-elsewhere", "works-in-other-client", "works-for-others"})
 # "15 GB of 15 GB used", "9.9 of my 10 GB": an allowance all but used up (see _quota_used_up).
@@ -418,11 +419,8 @@ def message_situations(
     """The situations the message states once for all its failures; `lowered` is
     `text.lower()` when the caller has it already."""
     lowered = text.lower() if lowered is None else lowered
-    said = {
-        situation
-        for situation, patterns in _SAID_PATTERNS
-        if vocabulary.patterns(patterns).search(text, lowered)
-    }
+    found = vocabulary.patterns_of(_SAID_LISTS).found(text, lowered)
+    said = {situation for situation, patterns in _SAID_PATTERNS if patterns in found}
     if said & _WORKS_SOMEWHERE:
         said.discard("fails-for-everyone")
     if _quota_used_up(text):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -38,8 +38,12 @@ class Vocabulary:
     cue_methods_by_protocol: dict[str, list[str]] = field(default_factory=dict)
     # Named word lists of the other files: {"errors.labels": [...], "talk.resolved": [...]}.
     lists: dict[str, list[str]] = field(default_factory=dict)
-    # The `_patterns` lists compiled so far (`patterns`), by name.
+    # The `_patterns` lists compiled so far (`patterns`), by name, and those searched together
+    # (`patterns_of`), by their names.
     _compiled: dict[str, PatternList] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _together: dict[tuple[str, ...], PatternLists] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -91,6 +95,15 @@ class Vocabulary:
         if compiled is None:
             compiled = self._compiled[name] = PatternList.of(self.words(name))
         return compiled
+
+    def patterns_of(self, names: tuple[str, ...]) -> PatternLists:
+        """`_patterns` lists searched together, compiled once (see PatternLists)."""
+        together = self._together.get(names)
+        if together is None:
+            together = self._together[names] = PatternLists.of(
+                (name, self.patterns(name)) for name in names
+            )
+        return together
 
     def alternation(self, name: str) -> str:
         """A named list as a regular-expression alternation, longest first, each escaped
@@ -295,11 +308,46 @@ class PatternList:
         if not text.isascii():
             return self.every is not None and self.every.search(text) is not None
         lowered = text.lower() if lowered is None else lowered
-        if self.any_guard.any_in(lowered):
-            woken = {p for string, positions in self.guards if string in lowered for p in positions}
-            if any(self.guarded[position].search(text) for position in woken):
-                return True
+        return self.search_holding(text, lowered if self.any_guard.any_in(lowered) else "")
+
+    def search_holding(self, text: str, held: Container[str]) -> bool:
+        """`search` of an ASCII text, told which guarding strings it holds: `held` is its lower
+        case (a substring test each), or the set of the strings found in it already."""
+        woken = {p for string, positions in self.guards if string in held for p in positions}
+        if any(self.guarded[position].search(text) for position in woken):
+            return True
         return self.unguarded is not None and self.unguarded.search(text) is not None
+
+
+@dataclass(frozen=True)
+class PatternLists:
+    """Pattern lists searched in the same text (triage's dozen situations, in every message):
+    the strings guarding any of them are sought once, with a substring test each, and every
+    list then runs the patterns they wake. Each list seeking its own guards costs a scan a
+    list."""
+
+    named: tuple[tuple[str, PatternList], ...]
+    # Every list's guarding strings, each once, and all of them sought together.
+    strings: tuple[str, ...]
+    any_string: Substrings
+
+    @classmethod
+    def of(cls, named: Iterable[tuple[str, PatternList]]) -> PatternLists:
+        named = tuple(named)
+        strings = tuple(dict.fromkeys(s for _, listed in named for s, _ in listed.guards))
+        return cls(named, strings, Substrings.of(strings))
+
+    def found(self, text: str, lowered: str) -> set[str]:
+        """The names of the lists one of whose patterns occurs in `text` (`lowered` is
+        `text.lower()`)."""
+        if not text.isascii():
+            return {name for name, listed in self.named if listed.search(text, lowered)}
+        held = (
+            {s for s in self.strings if s in lowered}
+            if self.any_string.any_in(lowered)
+            else frozenset()
+        )
+        return {name for name, listed in self.named if listed.search_holding(text, held)}
 
 
 def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:

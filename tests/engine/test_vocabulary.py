@@ -213,3 +213,12 @@ def test_a_pattern_list_is_compiled_once_per_vocabulary() -> None:
     compiled = vocabulary.patterns(name)
     assert compiled is vocabulary.patterns(name), "the second look-up reuses the first"
     assert compiled == PatternList.of(vocabulary.words(name)), "it is the list's PatternList"
+
+
+def test_pattern_lists_searched_together_find_what_each_finds_alone() -> None:
+    vocabulary = load_vocabulary()
+    names = tuple(name for name in vocabulary.lists if name.startswith("situations."))
+    together = vocabulary.patterns_of(names)
+    for text in ("it works from home but not in the office", "since the migration, 550", "ſince"):
+        alone = {name for name in names if vocabulary.patterns(name).search(text)}
+        assert together.found(text, text.lower()) == alone, text

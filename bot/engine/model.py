@@ -593,16 +593,17 @@ class FeatureReader:
         else:
             words = Words.of(sentence)
             in_sentence, lowered = self._sentence_words.counts(words), words.lowered
+        sentence_asks = "?" in sentence or "？" in sentence
         return {
             **shape.features,
-            "sentence_question": float("?" in sentence or "？" in sentence),
+            "sentence_question": float(sentence_asks),
             "sentence_first_person": float(in_sentence["talk.report.first_person"] > 0),
             "sentence_meeting_verb": float(in_sentence["talk.report.meeting"] > 0),
             "sentence_modal": float(_MODAL.search(sentence, lowered) is not None),
             "sentence_hypothetical": float(in_sentence["talk.talk.hypothetical"] > 0),
             "code_is_subject": float(_SUBJECT_AFTER.match(text, end) is not None),
             "question_about_code": float(
-                ("?" in sentence or "？" in sentence)
+                sentence_asks
                 and _QUESTION_ABOUT.match(text[max(0, start - 30) : start].rsplit("\n", 1)[-1])
                 is not None
             ),

@@ -38,11 +38,7 @@ class Vocabulary:
     cue_methods_by_protocol: dict[str, list[str]] = field(default_factory=dict)
     # Named word lists of the other files: {"errors.labels": [...], "talk.resolved": [...]}.
     lists: dict[str, list[str]] = field(default_factory=dict)
-    # The `_patterns` lists compiled so far (`patterns`), by name, and those searched together
-    # (`patterns_of`), by their names.
-    _compiled: dict[str, PatternList] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    # The `_patterns` lists searched together (`patterns_of`) compiled so far, by their names.
     _together: dict[tuple[str, ...], PatternLists] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -89,19 +85,13 @@ class Vocabulary:
         """A named list ("talk.resolved"), empty when no file defines it."""
         return tuple(self.lists.get(name, ()))
 
-    def patterns(self, name: str) -> PatternList:
-        """A `_patterns` list compiled once: triage searches a dozen in every message."""
-        compiled = self._compiled.get(name)
-        if compiled is None:
-            compiled = self._compiled[name] = PatternList.of(self.words(name))
-        return compiled
-
     def patterns_of(self, names: tuple[str, ...]) -> PatternLists:
-        """`_patterns` lists searched together, compiled once (see PatternLists)."""
+        """`_patterns` lists searched together, compiled once: triage searches a dozen in every
+        message (see PatternLists)."""
         together = self._together.get(names)
         if together is None:
             together = self._together[names] = PatternLists.of(
-                (name, self.patterns(name)) for name in names
+                (name, PatternList.of(self.words(name))) for name in names
             )
         return together
 

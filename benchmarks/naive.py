@@ -37,7 +37,8 @@ class FirstCodePeer:
                 if len(entry.code) == CODE_DIGITS:
                     self._codes[entry.code] = entry
 
-    def explain(self, text: str) -> Answer:
+    def explain(self, text: str, conversation: object = None) -> Answer:
+        """`conversation` is the engine's parameter; a peer reads the text alone."""
         for match in _THREE_DIGITS.finditer(text):
             entry = self._codes.get(match.group(0))
             if entry is not None:
@@ -56,7 +57,8 @@ class FuzzyTitlePeer:
         self._titles = [utils.default_process(entry.title) for entry in self._entries]
         self.cutoff = cutoff
 
-    def explain(self, text: str) -> Answer:
+    def explain(self, text: str, conversation: object = None) -> Answer:
+        """`conversation` is the engine's parameter; a peer reads the text alone."""
         best = process.extractOne(
             utils.default_process(text),
             self._titles,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Answer, Engine
+from bot.engine import Answer, Conversation, Engine
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,13 @@ class Case:
     kind: str = ""
     # Where it was posted: the thread, for grouping cross-validation folds.
     source: str = ""
+
+    @property
+    def conversation(self) -> Conversation:
+        """A source with a `#fragment` (a comment's anchor) answers inside its thread; without
+        one, the message opened it. Whether the author started the thread is not recorded, so
+        a comment counts as the starter's: the model weighs it, no rule silences it."""
+        return Conversation(in_thread="#" in self.source)
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> Case:
@@ -160,7 +167,7 @@ def load_cases(path: str | Path) -> list[Case]:
 def evaluate(engine: Engine, cases: Iterable[Case]) -> Report:
     report = Report()
     for case in cases:
-        answer = engine.explain(case.text)
+        answer = engine.explain(case.text, case.conversation)
         _score(report, case, answer)
     return report
 

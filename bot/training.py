@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine import Engine
-from bot.engine.decide import Conversation, Decider
+from bot.engine.decide import Decider
 from bot.engine.model import (
     INTERACTION_FEATURE,
     RANK_FEATURES,
@@ -192,7 +192,9 @@ def _reply_rows(
         decisive = decider.decisive(item.findings, item.text, item.cues, item.shape)
         if not decisive.entry.is_failure:
             continue  # a rule decides: an informational reply is never answered unasked
-        features = engine.features.reply_features(decisive, item.findings, item.text, item.shape)
+        features = engine.features.reply_features(
+            decisive, item.findings, item.text, item.shape, item.case.conversation.in_thread
+        )
         rows.append((item, decisive, features))
     return rows
 
@@ -367,7 +369,9 @@ def cross_validate(engine: Engine, paths: Sequence[str | Path]) -> Report:
         decider = Decider(DecisionModel(rank, reply, threshold), engine.features)
         for index in test_indices:
             item = items[index]
-            decision = decider.decide(item.findings, item.text, item.cues, False, Conversation())
+            decision = decider.decide(
+                item.findings, item.text, item.cues, False, item.case.conversation
+            )
             key = decision.decisive.entry.key if decision.decisive else None
             outcomes.append(Outcome(item, key, decision.probability, decision.reply))
             if decision.decisive is not None and decision.rule is None:

@@ -29,3 +29,11 @@ def test_evaluate_breaks_the_figures_down_by_kind() -> None:
     assert report.by_kind["chat"].negatives == 1, report.render()
     assert report.cases == len(cases), report.render()
     assert report.positives == 1, report.render()
+
+
+def test_a_source_with_a_fragment_answers_inside_its_thread() -> None:
+    comment = Case("c2", "still 530", True, None, source="https://git.example/i/7#comment-3")
+    opening = Case("o1", "530 again", True, None, source="https://git.example/i/7")
+    assert comment.conversation.in_thread, "a comment's anchor places it inside the thread"
+    assert comment.conversation.from_thread_starter, "no rule may silence an unknown author"
+    assert not opening.conversation.in_thread, "the thread's own URL is its opening message"

@@ -69,9 +69,10 @@ class Decider:
             return Decision()
         shape = self.reader.shape(text)
         decisive = self.decisive(findings, text, cues, shape)
-        features = self.reader.reply_features(decisive, findings, text, shape)
+        where = conversation or OUTSIDE_A_THREAD
+        features = self.reader.reply_features(decisive, findings, text, shape, where.in_thread)
         probability = self.model.reply.probability(features)
-        rule = _rule(decisive, asked, conversation or OUTSIDE_A_THREAD)
+        rule = _rule(decisive, asked, where)
         reply = rule is None and probability >= self.model.threshold
         return Decision(decisive, reply, probability, rule, features, self.model.reply)
 

@@ -582,9 +582,15 @@ class FeatureReader:
         return features
 
     def reply_features(
-        self, decisive: Finding, findings: list[Finding], text: str, shape: Shape
+        self,
+        decisive: Finding,
+        findings: list[Finding],
+        text: str,
+        shape: Shape,
+        in_thread: bool = False,
     ) -> dict[str, float]:
-        """What speaks for the message being a report of this error, not talk about it."""
+        """What speaks for the message being a report of this error, not talk about it.
+        `in_thread`: the message answers inside a thread rather than opening one."""
         failures = {f.entry.key for f in findings if f.entry.is_failure}
         start, end = decisive.span
         sentence = _sentence(text, start, end)
@@ -617,6 +623,7 @@ class FeatureReader:
             "many_failures": float(len(failures) >= MANY_FAILURES),
             "discussion_near": float(self._discussion.search(sentence, lowered)),
             f"protocol_{decisive.entry.protocol}": 1.0,
+            "in_thread": float(in_thread),
         }
 
     def _placement(self, finding: Finding, text: str, shape: Shape) -> dict[str, float]:
@@ -877,6 +884,7 @@ REPLY_FEATURES = frozenset(
         "code_is_subject",
         "question_about_code",
         "error_share_of_text",
+        "in_thread",
         *_KINDS,
         *_PLACEMENT,
         *_PROTOCOL_FEATURES,

@@ -80,6 +80,19 @@ def test_in_a_thread_its_starter_is_answered_unasked() -> None:
     assert decision.rule is None, f"no rule stands in the way: {decision.rule}"
 
 
+def test_the_reply_model_weighs_a_follow_up_in_a_thread() -> None:
+    # A reply model that only says no to messages answering inside a thread.
+    quiet_in_threads = LinearModel(
+        5.0, {"in_thread": -10.0}, {"in_thread": 0.0}, {"in_thread": 1.0}
+    )
+    starter = Conversation(in_thread=True, from_thread_starter=True)
+    opening = decide(FAILURE, reply=quiet_in_threads)
+    follow_up = decide(FAILURE, reply=quiet_in_threads, conversation=starter)
+    assert opening.reply, f"the message opening a thread is not a follow-up: {opening}"
+    assert not follow_up.reply, f"the model weighs where the message sits: {follow_up}"
+    assert follow_up.rule is None, "the model decided, not a rule"
+
+
 def test_without_a_rule_a_probability_at_the_threshold_replies() -> None:
     even = LinearModel(0.0, {}, {}, {})  # a probability of one half
     assert decide(FAILURE, reply=even, threshold=0.5).reply, "at the threshold is enough"

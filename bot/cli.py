@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import Answer, Engine, KnowledgeError, load_engine, load_knowledge, load_vocabulary
+from bot.engine import (
+    Answer,
+    Conversation,
+    Engine,
+    KnowledgeError,
+    load_engine,
+    load_knowledge,
+    load_vocabulary,
+)
 from bot.engine.knowledge import PROTOCOLS, ContextAdvice, Problem, read_knowledge
 from bot.engine.model import ModelError, load_model
 from bot.engine.vocabulary import read_vocabulary
@@ -97,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after the answer, what decided whether to answer unasked: a rule, or the reply "
         "probability against the threshold and the features that pushed it most",
+    )
+    explain.add_argument(
+        "--in-thread",
+        action="store_true",
+        help="decide as for a follow-up its starter posted inside a thread, not a new message "
+        "(what errdesk weighs in Slack when the message answers in a thread)",
     )
     output = explain.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print one JSON object")
@@ -231,7 +245,7 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl:
         return _explain_jsonl(engine, sys.stdin, sys.stdout)
     text = " ".join(args.text) if args.text else read_all(sys.stdin)
-    answer = engine.explain(text)
+    answer = engine.explain(text, Conversation(in_thread=args.in_thread))
     if args.json:
         result = answer.to_dict()
         if args.why:

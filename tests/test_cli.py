@@ -406,6 +406,20 @@ def test_explain_why_names_the_rule_that_decided(capsys: pytest.CaptureFixture[s
     )
 
 
+def test_explain_in_thread_decides_as_for_a_follow_up(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "read ECONNRESET while uploading, what can I do?"
+    assert main(["explain", "--json", "--why", text]) == 0
+    opening = json.loads(capsys.readouterr().out)["why"]
+    assert main(["explain", "--json", "--why", "--in-thread", text]) == 0
+    follow_up = json.loads(capsys.readouterr().out)["why"]
+    assert follow_up["rule"] is None, (
+        f"the starter's follow-up is the model's to decide: {follow_up}"
+    )
+    pushed_by = [item["feature"] for item in follow_up["features"]]
+    assert "in_thread" in pushed_by, f"the shipped model weighs where a message sits: {pushed_by}"
+    assert follow_up["probability"] != opening["probability"], (opening, follow_up)
+
+
 def test_explain_json_why_adds_the_decision_to_the_object(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -242,10 +242,11 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
         print(EXPLAIN_WHY_ONE_MESSAGE, file=sys.stderr)
         return 2
     engine = _engine(settings)
+    conversation = Conversation(in_thread=args.in_thread)
     if args.jsonl:
-        return _explain_jsonl(engine, sys.stdin, sys.stdout)
+        return _explain_jsonl(engine, conversation, sys.stdin, sys.stdout)
     text = " ".join(args.text) if args.text else read_all(sys.stdin)
-    answer = engine.explain(text, Conversation(in_thread=args.in_thread))
+    answer = engine.explain(text, conversation)
     if args.json:
         result = answer.to_dict()
         if args.why:
@@ -281,17 +282,19 @@ def _why_text(answer: Answer, threshold: float) -> str:
     return "\n".join(lines)
 
 
-def _explain_jsonl(engine: Engine, source: TextIO, sink: TextIO) -> int:
+def _explain_jsonl(engine: Engine, conversation: Conversation, source: TextIO, sink: TextIO) -> int:
     for number, line in enumerate(source, start=1):
         if not line.strip():
             continue
-        result = _jsonl_result(engine, line, number)
+        result = _jsonl_result(engine, conversation, line, number)
         sink.write(json.dumps(result, ensure_ascii=False) + "\n")
     sink.flush()
     return 0
 
 
-def _jsonl_result(engine: Engine, line: str, number: int) -> dict[str, object]:
+def _jsonl_result(
+    engine: Engine, conversation: Conversation, line: str, number: int
+) -> dict[str, object]:
     if len(line) > MAX_JSONL_LINE:
         return {"line": number, "error": f"line longer than {MAX_JSONL_LINE} characters"}
     try:
@@ -300,7 +303,7 @@ def _jsonl_result(engine: Engine, line: str, number: int) -> dict[str, object]:
         return {"line": number, "error": f"not JSON: {error.msg}"}
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         return {"line": number, "error": 'expected an object with a "text" string'}
-    result: dict[str, object] = engine.explain(item["text"]).to_dict()
+    result: dict[str, object] = engine.explain(item["text"], conversation).to_dict()
     if "id" in item:
         result = {"id": item["id"], **result}
     return result

@@ -90,6 +90,15 @@ def test_explain_jsonl_answers_a_bad_line_with_an_error_object() -> None:
     assert results[2] == {"line": 3, "error": 'expected an object with a "text" string'}
 
 
+def test_explain_jsonl_in_thread_decides_every_line_as_a_follow_up() -> None:
+    stdin = json.dumps({"text": "read ECONNRESET while uploading, what can I do?"}) + "\n"
+    opening = json.loads(errdesk("explain", "--jsonl", stdin=stdin).stdout)
+    follow_up = json.loads(errdesk("explain", "--jsonl", "--in-thread", stdin=stdin).stdout)
+    assert follow_up["reply_probability"] != opening["reply_probability"], (
+        f"--in-thread should reach the lines of --jsonl too: {opening} / {follow_up}"
+    )
+
+
 def test_kb_check_passes_on_the_bundled_files(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kb", "check"]) == 0
     assert capsys.readouterr().out.startswith("OK: ")

@@ -1,4 +1,4 @@
-"""Whether a text holds any of many strings, in one scan at C speed."""
+"""Whether a text holds any of many strings, and which, in one scan at C speed."""
 
 from __future__ import annotations
 
@@ -20,20 +20,46 @@ class Substrings:
     once, not each string."""
 
     pattern: re.Pattern[str] | None
+    # Every position's longest string, sought in a lookahead so that no position is skipped.
+    longest: re.Pattern[str] | None
+    # Each string with the strings it begins with (itself too): those a position also holds.
+    prefixes: dict[str, tuple[str, ...]]
 
     @classmethod
     def of(cls, strings: Iterable[str]) -> Substrings:
+        unique = set(strings)
         trie: _Trie = {}
-        for string in set(strings):
+        for string in unique:
             node = trie
             for char in string:
                 node = node.setdefault(char, {})
             node[END] = {}
-        return cls(re.compile(_alternation(trie)) if trie else None)
+        if not trie:
+            return cls(None, None, {})
+        prefixes = {
+            string: tuple(sorted(s for s in unique if string.startswith(s))) for string in unique
+        }
+        return cls(
+            re.compile(_alternation(trie)),
+            re.compile(f"(?=({_longest_alternation(trie)}))"),
+            prefixes,
+        )
 
     def any_in(self, text: str) -> bool:
         """Whether `text` holds one of the strings (as they are: no case is ignored)."""
         return self.pattern is not None and self.pattern.search(text) is not None
+
+    def found_in(self, text: str) -> set[str]:
+        """The strings `text` holds. A string found at a position is a prefix of the longest
+        one there, so one scan for each position's longest finds them all; a text that holds
+        none (most) costs the scan of `any_in`."""
+        if self.longest is None or not self.any_in(text):
+            return set()
+        found: set[str] = set()
+        prefixes = self.prefixes
+        for longest in self.longest.findall(text):
+            found.update(prefixes[longest])
+        return found
 
 
 def _alternation(node: _Trie) -> str:
@@ -43,3 +69,19 @@ def _alternation(node: _Trie) -> str:
         return ""
     branches = [re.escape(char) + _alternation(rest) for char, rest in sorted(node.items())]
     return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+def _longest_alternation(node: _Trie) -> str:
+    """The expression of a trie's strings that matches the longest one a position holds: a
+    string that ends here makes what follows it optional (greedy), not needless."""
+    children = [
+        re.escape(char) + _longest_alternation(rest)
+        for char, rest in sorted(node.items())
+        if char != END
+    ]
+    if not children:
+        return ""
+    branches = children[0] if len(children) == 1 else f"(?:{'|'.join(children)})"
+    if END not in node:
+        return branches
+    return f"(?:{branches})?"

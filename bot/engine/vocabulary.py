@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -262,7 +262,7 @@ class PatternList:
     "s") would slip past the guards."""
 
     # Each guarding string, and the patterns (by position in `guarded`) it guards.
-    guards: tuple[tuple[str, tuple[int, ...]], ...]
+    guards: Mapping[str, tuple[int, ...]]
     guarded: tuple[re.Pattern[str], ...]
     unguarded: re.Pattern[str] | None
     every: re.Pattern[str] | None
@@ -285,7 +285,7 @@ class PatternList:
                 guards.setdefault(string, []).append(len(guarded))
             guarded.append(compiled)
         return cls(
-            tuple((string, tuple(positions)) for string, positions in guards.items()),
+            {string: tuple(positions) for string, positions in guards.items()},
             tuple(guarded),
             _any_of(rest),
             _any_of(patterns),
@@ -302,8 +302,11 @@ class PatternList:
 
     def search_holding(self, text: str, held: Container[str]) -> bool:
         """`search` of an ASCII text, told which guarding strings it holds: `held` is its lower
-        case (a substring test each), or the set of the strings found in it already."""
-        woken = {p for string, positions in self.guards if string in held for p in positions}
+        case (a substring test each: a list's few guards cost less so than a scan for them
+        all), or the set of the strings found in it already."""
+        woken = {
+            p for string, positions in self.guards.items() if string in held for p in positions
+        }
         if any(self.guarded[position].search(text) for position in woken):
             return True
         return self.unguarded is not None and self.unguarded.search(text) is not None
@@ -312,31 +315,24 @@ class PatternList:
 @dataclass(frozen=True)
 class PatternLists:
     """Pattern lists searched in the same text (triage's dozen situations, in every message):
-    the strings guarding any of them are sought once, with a substring test each, and every
-    list then runs the patterns they wake. Each list seeking its own guards costs a scan a
-    list."""
+    the strings guarding any of them are found in one scan, and every list then runs the
+    patterns they wake. Each list seeking its own guards costs a scan a list."""
 
     named: tuple[tuple[str, PatternList], ...]
-    # Every list's guarding strings, each once, and all of them sought together.
-    strings: tuple[str, ...]
+    # Every list's guarding strings, sought together.
     any_string: Substrings
 
     @classmethod
     def of(cls, named: Iterable[tuple[str, PatternList]]) -> PatternLists:
         named = tuple(named)
-        strings = tuple(dict.fromkeys(s for _, listed in named for s, _ in listed.guards))
-        return cls(named, strings, Substrings.of(strings))
+        return cls(named, Substrings.of(s for _, listed in named for s in listed.guards))
 
     def found(self, text: str, lowered: str) -> set[str]:
         """The names of the lists one of whose patterns occurs in `text` (`lowered` is
         `text.lower()`)."""
         if not text.isascii():
             return {name for name, listed in self.named if listed.search(text, lowered)}
-        held = (
-            {s for s in self.strings if s in lowered}
-            if self.any_string.any_in(lowered)
-            else frozenset()
-        )
+        held = self.any_string.found_in(lowered)
         return {name for name, listed in self.named if listed.search_holding(text, held)}
 
 

@@ -40,3 +40,24 @@ def test_the_scan_says_what_a_substring_test_of_each_string_says() -> None:
         text = "".join(generator.choices("ab c.*", k=generator.randint(0, 12)))
         plain = any(string in text for string in strings)
         assert Substrings.of(strings).any_in(text) == plain, (strings, text)
+
+
+def test_every_string_a_text_holds_is_found_in_it() -> None:
+    strings = Substrings.of(["is", "is fixed", "fixed", "this "])
+    assert strings.found_in("this is fixed") == {"is", "is fixed", "fixed", "this "}, (
+        "strings inside, overlapping and beginning others are each found"
+    )
+
+
+def test_a_text_holding_none_of_the_strings_finds_none() -> None:
+    assert Substrings.of(["refused", "reset"]).found_in("timed out") == set(), "nothing held"
+    assert Substrings.of([]).found_in("anything") == set(), "no strings, nothing found"
+
+
+def test_the_strings_found_are_those_a_substring_test_of_each_finds() -> None:
+    generator = random.Random(11)
+    for _ in range(500):
+        strings = ["".join(generator.choices("ab c.*", k=generator.randint(1, 4))) for _ in "xyz"]
+        text = "".join(generator.choices("ab c.*", k=generator.randint(0, 12)))
+        expected = {string for string in strings if string in text}
+        assert Substrings.of(strings).found_in(text) == expected, (strings, text)

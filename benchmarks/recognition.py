@@ -30,6 +30,8 @@ from benchmarks.common import (
 )
 from benchmarks.naive import FirstCodePeer, FuzzyTitlePeer
 from bot.engine import Answer, Engine, KnowledgeBase, load_knowledge
+from bot.engine.decide import Conversation, Decider, Decision
+from bot.engine.recognize import Cues, Finding
 from bot.evaluation import Report, evaluate, load_cases
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ CHAT_MEDIAN_TARGET = 100e-6
 SPEEDUP_TARGET = 5.0
 # "Far more accurate": this many points more decisive accuracy, and no more false replies.
 ACCURACY_MARGIN = 0.20
-# The learned decision may add at most this much to the per-message median of recognition.
+# The learned decision may add at most this much to the per-message median of explaining (the
+# issue's bound on what the model's features and inference cost).
 DECISION_SHARE_TARGET = 1.20
 # The knowledge grew from four protocols to nine (three times the wordings): recognition on all
 # of it may take at most this much of what it takes on the four first ones.
@@ -257,15 +260,23 @@ def paired_ratios(
 
 
 def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
-    """In the same run: what the decision (model features and inference) adds to reading and
-    recognizing a message it decides on, and what the five new protocols' knowledge adds to
-    recognition."""
+    """In the same run: what the decision (model features and inference) adds to explaining a
+    message it decides on, set against the same engine deciding by a rule; what the decision
+    and the answer's building together add to reading and recognizing; and what the five new
+    protocols' knowledge adds to recognition."""
     engine = Engine(kb)
+    ruled = Engine(kb, engine.vocabulary, engine.model)
+    ruled.decider = RuleDecider(engine.model, engine.decider.reader)
     decided = [text for text in texts if _observed(engine, text).findings]
-    decision = (
-        median(paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes))
+    decision, after_recognition = (
+        (
+            median(paired_ratios(engine.explain, ruled.explain, decided, passes)),
+            median(
+                paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes)
+            ),
+        )
         if decided
-        else 1.0  # nothing to decide, nothing the decision adds
+        else (1.0, 1.0)  # nothing to decide, nothing the decision adds
     )
     first = KnowledgeBase(entry for entry in kb if entry.protocol in FIRST_PROTOCOLS)
     smaller = Engine(first, engine.vocabulary, engine.model)
@@ -277,15 +288,22 @@ def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
             passes,
         )
     )
+    lines = f"the {len(decided)} lines with something to decide"
     return [
         Row(
             PART,
-            f"chat: explain / read, triage and recognize only, the {len(decided)} lines with "
-            "something to decide",
+            f"chat: explain / explain deciding by a rule (first finding; a failure replied), "
+            f"{lines}",
             "time ratio, median of each line's (the decision's cost)",
             ratio(decision),
             f"<= {DECISION_SHARE_TARGET}x",
             judged(decision <= DECISION_SHARE_TARGET),
+        ),
+        Row(
+            PART,
+            f"chat: explain / read, triage and recognize only, {lines}",
+            "time ratio, median of each line's (deciding and building the answer)",
+            ratio(after_recognition),
         ),
         Row(
             PART,
@@ -299,8 +317,28 @@ def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
     ]
 
 
+class RuleDecider(Decider):
+    """The decision without its model, as a rule would make it: the first finding is the
+    decisive one, and a failure is replied to unless someone asked. Beside the learned
+    decision, the rest of `explain` (reading, recognizing, building the answer) is the same
+    work, so the two times differ by what the model's features and inference cost."""
+
+    def decide(
+        self,
+        findings: list[Finding],
+        text: str,
+        cues: Cues,
+        asked: bool,
+        conversation: Conversation | None = None,
+    ) -> Decision:
+        if not findings:
+            return Decision()
+        decisive = findings[0]
+        return Decision(decisive, reply=not asked and decisive.entry.is_failure)
+
+
 def _observed(engine: Engine, text: str) -> Answer:
-    """Read, triage and recognize, without deciding: what the decision's cost is set against."""
+    """Read, triage and recognize, without deciding or building an answer."""
     source, _, findings = engine.observe(text, asked=False)
     return Answer(query=source.text, source=source, findings=tuple(findings))
 

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from re import _parser as regex_parser  # type: ignore[attr-defined]  # the stdlib's own parser
 from typing import Any
@@ -266,8 +266,6 @@ class PatternList:
     guarded: tuple[re.Pattern[str], ...]
     unguarded: re.Pattern[str] | None
     every: re.Pattern[str] | None
-    # All the guarding strings: a text that holds none of them wakes no pattern.
-    any_guard: Substrings
 
     @classmethod
     def of(cls, patterns: Iterable[str]) -> PatternList:
@@ -289,7 +287,6 @@ class PatternList:
             tuple(guarded),
             _any_of(rest),
             _any_of(patterns),
-            Substrings.of(guards),
         )
 
     def search(self, text: str, lowered: str | None = None) -> bool:
@@ -297,16 +294,15 @@ class PatternList:
         has it already."""
         if not text.isascii():
             return self.every is not None and self.every.search(text) is not None
-        lowered = text.lower() if lowered is None else lowered
-        return self.search_holding(text, lowered if self.any_guard.any_in(lowered) else "")
+        return self.search_holding(text, text.lower() if lowered is None else lowered)
 
     def search_holding(self, text: str, held: Container[str]) -> bool:
         """`search` of an ASCII text, told which guarding strings it holds: `held` is its lower
-        case (a substring test each: a list's few guards cost less so than a scan for them
-        all), or the set of the strings found in it already."""
-        woken = {
-            p for string, positions in self.guards.items() if string in held for p in positions
-        }
+        case (a substring test each: for a list's few dozen guards that costs less than one
+        scan for them all, which tries every guard's first character at every position), or the
+        set of the strings found in it already."""
+        guards = self.guards
+        woken = {p for string in guards if string in held for p in guards[string]}
         if any(self.guarded[position].search(text) for position in woken):
             return True
         return self.unguarded is not None and self.unguarded.search(text) is not None
@@ -375,7 +371,7 @@ def _inner_required(op: Any, argument: Any) -> set[str] | None:
         return _required(argument[-1])
     if op == regex_parser.BRANCH:
         every: set[str] = set()
-        for alternative in argument[1]:
+        for alternative in filter(_may_match_ascii, argument[1]):
             found = _required(alternative)
             if not found:
                 return None  # an alternative that may hold none makes the whole hold none
@@ -384,6 +380,23 @@ def _inner_required(op: Any, argument: Any) -> set[str] | None:
     if op in (regex_parser.MAX_REPEAT, regex_parser.MIN_REPEAT) and argument[0] >= 1:
         return _required(argument[2])
     return None
+
+
+def _may_match_ascii(items: Any) -> bool:
+    """False when a match of these parsed items must hold a character no ASCII character
+    matches, ignoring case ("означает"): in an ASCII text, where guards are used, such an
+    alternative never matches and needs no guard of its own."""
+    return not any(
+        op == regex_parser.LITERAL and argument >= ASCII_LIMIT and not _folds_to_ascii(argument)
+        for op, argument in items
+    )
+
+
+@cache
+def _folds_to_ascii(code: int) -> bool:
+    """Whether a character matches some ASCII one when case is ignored ("ſ" matches "s")."""
+    character = re.compile(re.escape(chr(code)), re.I)
+    return any(character.fullmatch(chr(ascii_code)) for ascii_code in range(ASCII_LIMIT))
 
 
 def _tells_more(strings: set[str], than: set[str]) -> bool:

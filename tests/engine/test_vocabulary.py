@@ -178,6 +178,8 @@ def test_every_pattern_list_finds_what_its_patterns_find_in_the_labelled_message
         (r"(?<![\w.])[1-3]\d\d", ("1", "2", "3")),
         (r"(?m:^\s*nit:)", ("nit:",)),
         (r"\b(?:ip )?allow-?list", ("allow",)),
+        (r"\d\d\d (?:means|означает|heißt)", ("means",)),
+        (r"\d\d\d (?:means|ſo)", (" ",)),  # "ſo" matches "so": kept, the space guards
     ],
     ids=[
         "after anything",
@@ -189,6 +191,8 @@ def test_every_pattern_list_finds_what_its_patterns_find_in_the_labelled_message
         "a class",
         "after spaces",
         "after an optional start",
+        "beside words no ASCII text holds",
+        "beside a word an ASCII text matches",
     ],
 )
 def test_a_pattern_requires_the_strings_every_match_holds(

@@ -180,6 +180,7 @@ def run(quick: bool = False, corpus: Path = DEV_CORPUS) -> list[Row]:
         subject, everyone, [case.text for case in cases], 2 if quick else 15, median_target=False
     )
     rows += _quality_rows(subject, everyone, cases)
+    rows.append(_corpus_cost_row(subject, kb, cases, 2 if quick else 15))
     return rows
 
 
@@ -265,18 +266,12 @@ def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
     and the answer's building together add to reading and recognizing; and what the five new
     protocols' knowledge adds to recognition."""
     engine = Engine(kb)
-    ruled = Engine(kb, engine.vocabulary, engine.model)
-    ruled.decider = RuleDecider(engine.model, engine.decider.reader)
     decided = [text for text in texts if _observed(engine, text).findings]
-    decision, after_recognition = (
-        (
-            median(paired_ratios(engine.explain, ruled.explain, decided, passes)),
-            median(
-                paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes)
-            ),
-        )
+    decision = _decision_cost(engine, decided, passes)
+    after_recognition = (
+        median(paired_ratios(engine.explain, lambda text: _observed(engine, text), decided, passes))
         if decided
-        else (1.0, 1.0)  # nothing to decide, nothing the decision adds
+        else 1.0  # nothing to decide, nothing the decision adds
     )
     first = KnowledgeBase(entry for entry in kb if entry.protocol in FIRST_PROTOCOLS)
     smaller = Engine(first, engine.vocabulary, engine.model)
@@ -315,6 +310,28 @@ def _cost_rows(kb: KnowledgeBase, texts: list[str], passes: int) -> list[Row]:
             judged(growth <= KNOWLEDGE_GROWTH_TARGET),
         ),
     ]
+
+
+def _decision_cost(engine: Engine, texts: list[str], passes: int) -> float:
+    """The median of each message's explain time over its time with a rule's decision."""
+    if not texts:
+        return 1.0  # nothing to decide, nothing the decision adds
+    ruled = Engine(engine.kb, engine.vocabulary, engine.model)
+    ruled.decider = RuleDecider(engine.model, engine.decider.reader)
+    return median(paired_ratios(engine.explain, ruled.explain, texts, passes))
+
+
+def _corpus_cost_row(subject: str, kb: KnowledgeBase, cases: list[Case], passes: int) -> Row:
+    """The decision's cost on real messages: long logs and short titles, as people post them."""
+    engine = Engine(kb)
+    decided = [case.text for case in cases if _observed(engine, case.text).findings]
+    return Row(
+        PART,
+        f"{subject}: explain / explain deciding by a rule, the {len(decided)} messages with "
+        "something to decide",
+        "time ratio, median of each message's (the decision's cost)",
+        ratio(_decision_cost(engine, decided, passes)),
+    )
 
 
 class RuleDecider(Decider):

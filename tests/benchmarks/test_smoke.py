@@ -34,6 +34,7 @@ def test_recognition_prints_times_ratios_and_quality(capsys: pytest.CaptureFixtu
     else:
         assert "not found" in out
     assert re.search(r"median <= 100 µs\s+(PASS|MISS)", out)
+    assert re.search(rf"the decision's cost\)\s+{FIGURE.pattern}\s+<= 1.2x\s+(PASS|MISS)", out)
 
 
 def test_triage_prints_throughput_memory_and_growth(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 # A trie of strings: each character leads to the rest; END marks where a string is whole.
 _Trie = dict[str, "_Trie"]
@@ -20,30 +21,12 @@ class Substrings:
     once, not each string."""
 
     pattern: re.Pattern[str] | None
-    # Every position's longest string, sought in a lookahead so that no position is skipped.
-    longest: re.Pattern[str] | None
-    # Each string with the strings it begins with (itself too): those a position also holds.
-    prefixes: dict[str, tuple[str, ...]]
+    strings: frozenset[str]
 
     @classmethod
     def of(cls, strings: Iterable[str]) -> Substrings:
-        unique = set(strings)
-        trie: _Trie = {}
-        for string in unique:
-            node = trie
-            for char in string:
-                node = node.setdefault(char, {})
-            node[END] = {}
-        if not trie:
-            return cls(None, None, {})
-        prefixes = {
-            string: tuple(sorted(s for s in unique if string.startswith(s))) for string in unique
-        }
-        return cls(
-            re.compile(_alternation(trie)),
-            re.compile(f"(?=({_longest_alternation(trie)}))"),
-            prefixes,
-        )
+        unique = frozenset(strings)
+        return cls(re.compile(_alternation(_trie(unique))) if unique else None, unique)
 
     def any_in(self, text: str) -> bool:
         """Whether `text` holds one of the strings (as they are: no case is ignored)."""
@@ -53,13 +36,38 @@ class Substrings:
         """The strings `text` holds. A string found at a position is a prefix of the longest
         one there, so one scan for each position's longest finds them all; a text that holds
         none (most) costs the scan of `any_in`."""
-        if self.longest is None or not self.any_in(text):
+        if not self.any_in(text):
             return set()
         found: set[str] = set()
-        prefixes = self.prefixes
-        for longest in self.longest.findall(text):
+        prefixes = self._prefixes
+        for longest in self._longest.findall(text):
             found.update(prefixes[longest])
         return found
+
+    @cached_property
+    def _longest(self) -> re.Pattern[str]:
+        """Every position's longest string, in a lookahead so that no position is skipped:
+        built on the first `found_in`, which most lists of strings never call."""
+        return re.compile(f"(?=({_longest_alternation(_trie(self.strings))}))")
+
+    @cached_property
+    def _prefixes(self) -> dict[str, tuple[str, ...]]:
+        """Each string with the strings it begins with (itself too): those a position holds
+        besides its longest."""
+        return {
+            string: tuple(s for s in self.strings if string.startswith(s))
+            for string in self.strings
+        }
+
+
+def _trie(strings: Iterable[str]) -> _Trie:
+    trie: _Trie = {}
+    for string in strings:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[END] = {}
+    return trie
 
 
 def _alternation(node: _Trie) -> str:

@@ -8,6 +8,7 @@ Validation collects every problem with its file and field, as for the knowledge 
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Container, Iterable, Iterator, Mapping
@@ -125,13 +126,20 @@ def read_vocabulary(extra_dir: Path | None = None) -> tuple[Vocabulary, list[Pro
     folders = vocabulary_dirs(extra_dir)
     if not any(folders[0].glob("*.toml")):
         problems.append(Problem(str(folders[0]), "", "", "no vocabulary files (*.toml) found"))
+    known: frozenset[str] | None = None
     for folder in folders:
         for path in sorted(folder.glob("*.toml")):
-            _read_file(path, vocabulary, problems)
+            _read_file(path, vocabulary, problems, known)
+        # A site adds to the bundled lists; a list of its own would be read by nothing.
+        known = frozenset(vocabulary.lists)
     return vocabulary, problems
 
 
-def _read_file(path: Path, vocabulary: Vocabulary, problems: list[Problem]) -> None:
+def _read_file(
+    path: Path, vocabulary: Vocabulary, problems: list[Problem], known: frozenset[str] | None
+) -> None:
+    """One vocabulary file's lists; `known` holds the lists a site's file may add to (None for
+    the bundled files, which define them)."""
     name = f"{VOCABULARY_FOLDER}/{path.name}"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -150,11 +158,27 @@ def _read_file(path: Path, vocabulary: Vocabulary, problems: list[Problem]) -> N
             continue
         for list_name, words in lists.items():
             where = f"{section}.{list_name}"
+            full_name = f"{path.stem}.{where}"
+            if known is not None and full_name not in known:
+                problems.append(Problem(name, "", where, _unknown_list(full_name, known)))
+                continue
             texts = _texts(words, name, where, problems)
             if texts is not None and list_name.endswith("_patterns"):
                 texts = _patterns(texts, name, where, problems)
             if texts is not None:
-                vocabulary.lists.setdefault(f"{path.stem}.{where}", []).extend(texts)
+                vocabulary.lists.setdefault(full_name, []).extend(texts)
+
+
+def _unknown_list(full_name: str, known: frozenset[str]) -> str:
+    """What to say of a site's list that no bundled file defines: the nearest name, if any."""
+    stem, _, listed = full_name.partition(".")
+    in_file = sorted(name.partition(".")[2] for name in known if name.startswith(f"{stem}."))
+    if not in_file:
+        files = sorted({f"{name.partition('.')[0]}.toml" for name in known} | {"cues.toml"})
+        return f"is in a file errdesk does not read (its vocabulary files: {', '.join(files)})"
+    near = difflib.get_close_matches(listed, in_file, n=1)
+    hint = f"; did you mean {near[0]}?" if near else ""
+    return f"is not a list errdesk reads (a site adds to the bundled lists){hint}"
 
 
 def _read_cues(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine import Engine, load_knowledge
 from bot.engine.knowledge import KnowledgeError, Problem
 from bot.engine.recognize.cues import read_cues
 from bot.engine.triage import Triage
@@ -15,6 +16,7 @@ from bot.engine.vocabulary import (
     VOCABULARY_FOLDER,
     GuardedPattern,
     PatternList,
+    Vocabulary,
     load_vocabulary,
     read_vocabulary,
     required_strings,
@@ -57,6 +59,35 @@ def test_a_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     assert len(found) == 1, found
     assert found[0].file == "vocabulary/errors.toml"
     assert "TOML" in found[0].message, f"the problem should say the file is not TOML: {found[0]}"
+
+
+def test_a_site_list_no_bundled_file_defines_is_named_with_the_nearest(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"talk.toml": '[talk]\nchange_verb = ["rework"]\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/talk.toml", "talk.change_verb")]
+    assert "talk.change_verbs" in found[0].message, (
+        f"a misspelt list should be pointed at the list it nearly names: {found[0]}"
+    )
+
+
+def test_a_site_file_no_bundled_file_matches_names_the_files(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"words.toml": '[talk]\nchange_verbs = ["rework"]\n'})
+    assert [(p.file, p.field) for p in found] == [("vocabulary/words.toml", "talk.change_verbs")]
+    assert "talk.toml" in found[0].message, f"the problem should list the files read: {found[0]}"
+
+
+def test_every_bundled_list_is_read_by_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    vocabulary = load_vocabulary()
+    asked: set[str] = set()
+    words = Vocabulary.words
+
+    def recorded(self: Vocabulary, name: str) -> tuple[str, ...]:
+        asked.add(name)
+        return words(self, name)
+
+    monkeypatch.setattr(Vocabulary, "words", recorded)
+    Engine(load_knowledge(), vocabulary).explain("getting 550 when I upload, any idea?")
+    unread = sorted(set(vocabulary.lists) - asked)
+    assert unread == [], f"bundled word lists that nothing reads (dead data): {unread}"
 
 
 def test_a_bad_regular_expression_is_reported_with_its_index(tmp_path: Path) -> None:

@@ -120,6 +120,10 @@ _TITLE_PREFIX = re.compile(
     r"^\W*(?:\[[^\]\n]{1,30}\]|\w+(?:\([^)\n]{1,30}\))?!?)\s*:\s|^\W*\w+\s+-\s"
 )
 _INLINE_CODE = GuardedPattern.compile(r"`[^`\n]{1,80}`")
+# What may stand before an error pasted as the message's first words: quotes, code and quote
+# marks, a bracket, a bullet, a heading's hashes. "Connection reset by peer" and "> 530 Login
+# incorrect" open with their error; "humanize ECONNREFUSED error" and "Fix: ..." with words.
+_MARKS_BEFORE_A_PASTE = " \t\n\"'`[(*>#-"
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?P<word>[A-Za-z]+)", re.M)
 _FIRST_WORD = re.compile(
     r"^[^\w\[]*(?:(?:\[[^\]\n]{1,30}\]|[\w./-]+(?:\([^)\n]{1,30}\))?)!?:\s*)?\W*(?P<word>[A-Za-z]+)"
@@ -614,6 +618,7 @@ class FeatureReader:
                 is not None
             ),
             "error_share_of_text": min(1.0, (end - start) / max(len(text.strip()), 1)),
+            "finding_opens_message": float(not text[:start].strip(_MARKS_BEFORE_A_PASTE)),
             **self._placement(decisive, text, shape),
             "confidence": decisive.confidence,
             f"kind_{_kind_group(decisive)}": 1.0,
@@ -884,6 +889,7 @@ REPLY_FEATURES = frozenset(
         "code_is_subject",
         "question_about_code",
         "error_share_of_text",
+        "finding_opens_message",
         "in_thread",
         *_KINDS,
         *_PLACEMENT,

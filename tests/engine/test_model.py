@@ -305,3 +305,20 @@ def test_a_change_verb_after_a_scope_or_ticket_prefix_starts_a_change(title: str
 def test_a_full_width_question_mark_asks_a_question() -> None:
     features = shape_features("上传总是出现 read ECONNRESET 有小伙伴知道什么原因吗？还是不行")
     assert features["question"] == 1.0, "the full-width question mark of Chinese asks a question"
+
+
+def reply_features(text: str) -> dict[str, float]:
+    """The reply features of a message's first finding."""
+    reader = engine().features
+    _, _, findings = engine().observe(text, asked=False)
+    return reader.reply_features(findings[0], findings, text, reader.shape(text))
+
+
+@pytest.mark.parametrize("text", ["Connection reset by peer", '> "530 Login incorrect."'])
+def test_an_error_pasted_as_the_first_words_opens_the_message(text: str) -> None:
+    assert reply_features(text)["finding_opens_message"] == 1.0, f"{text!r} opens with its error"
+
+
+@pytest.mark.parametrize("text", ["humanize ECONNREFUSED error", "Fix: retry on 421 replies"])
+def test_an_error_after_words_of_the_writer_does_not_open_the_message(text: str) -> None:
+    assert reply_features(text)["finding_opens_message"] == 0.0, f"{text!r} opens with words"

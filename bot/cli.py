@@ -143,6 +143,13 @@ def _parser() -> argparse.ArgumentParser:
         "report", help="cross-validated figures, grouped by source thread"
     )
     measure.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    measure.add_argument(
+        "--splits",
+        type=_positive_whole_number,
+        default=1,
+        help="also measure on this many splits in all (the fixed one, then reshuffled ones), "
+        "with their mean: a change is better when it is better on average",
+    )
     measure.set_defaults(handler=_model_report)
     frequent = model_verbs.add_parser(
         "words", help="the words frequent enough to weigh one by one, as a vocabulary list"
@@ -419,10 +426,23 @@ def _model_words(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _model_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.training import cross_validate
+    from bot.training import cross_validate, reshuffled
 
-    print(cross_validate(_training_engine(settings), args.corpus).render())
+    engine = _training_engine(settings)
+    if args.splits == 1:
+        print(cross_validate(engine, args.corpus).render())
+        return 0
+    splits = reshuffled(engine, args.corpus, args.splits)
+    print(splits.reports[0].render())
+    print()
+    print(splits.render())
     return 0
+
+
+def _positive_whole_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
+    return int(text)
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,7 +33,7 @@ from bot.engine.model import (
     feature_value,
 )
 from bot.engine.recognize import Cues, Finding
-from bot.evaluation import Case, ReplyCounts, load_cases
+from bot.evaluation import Case, CorpusError, ReplyCounts, load_cases
 
 # The reply threshold keeps false replies at or under this share of the messages that want
 # none, on messages the model did not see: under the 5% a helpdesk tolerates, with a margin.
@@ -48,6 +48,10 @@ TARGET_FALSE_REPLIES = 0.045
 # 68.5% at 4.3% but 5.2% at worst.
 OUTER_FOLDS = 5
 INNER_FOLDS = 10
+# The fewest source threads each can cross-validate on: training's threshold needs two folds;
+# the report needs two, each of whose training parts needs two again.
+TRAINING_THREADS = 2
+MEASURING_THREADS = 3
 # Inverse regularization strength of both logistic regressions: small data, many features. On
 # the same six reshufflings, with ten inner folds: 0.005 to 0.01 gave 68.3% recall, at 3.9% to
 # 4.1% false replies; 0.02 68.0%, 0.035 66.8%, 0.05 65.2%.
@@ -216,21 +220,40 @@ def _model(rank: LinearModel, reply: LinearModel, threshold: float) -> DecisionM
     return DecisionModel(rank, reply, threshold)
 
 
-def _folds(items: Sequence[Observed], count: int) -> list[tuple[list[int], list[int]]]:
+def _threads_enough(items: list[Observed], least: int, doing: str) -> list[Observed]:
+    """The messages, when they come from enough source threads to cross-validate on."""
+    threads = len({item.group for item in items})
+    if threads < least:
+        raise CorpusError(
+            f"{doing} needs labelled messages from at least {least} source threads, "
+            f"and these files hold {threads}",
+            "each message's `source` names its thread; messages without one count one each",
+        )
+    return items
+
+
+def _folds(
+    items: Sequence[Observed], count: int, seed: int | None = None
+) -> list[tuple[list[int], list[int]]]:
+    """Folds that keep each source thread whole: without a `seed`, the fixed split (threads
+    dealt by size); with one, the threads dealt at random, for figures that do not hang on
+    where one split happens to cut."""
     from sklearn.model_selection import GroupKFold
 
     groups = [item.group for item in items]
-    splitter = GroupKFold(n_splits=min(count, len(set(groups))))
+    splitter = GroupKFold(
+        n_splits=min(count, len(set(groups))), shuffle=seed is not None, random_state=seed
+    )
     return [
         (list(train), list(test))
         for train, test in splitter.split(list(range(len(items))), groups=groups)
     ]
 
 
-def choose_threshold(engine: Engine, items: Sequence[Observed]) -> float:
+def choose_threshold(engine: Engine, items: Sequence[Observed], seed: int | None = None) -> float:
     """The lowest threshold whose false replies, out of fold, stay within the target."""
     scored: list[tuple[float, bool]] = []
-    for train, test in _folds(items, INNER_FOLDS):
+    for train, test in _folds(items, INNER_FOLDS, seed):
         rank = fit_rank(engine, [items[i] for i in train])
         reply = fit_reply(engine, rank, [items[i] for i in train])
         for item, _, features in _reply_rows(engine, rank, [items[i] for i in test]):
@@ -256,7 +279,7 @@ def threshold_for(scored: list[tuple[float, bool]], negatives: int, false_rate: 
 
 def train(engine: Engine, paths: Sequence[str | Path]) -> DecisionModel:
     """Fit on every message given; the threshold comes from cross-validation on them."""
-    items = observe(engine, paths)
+    items = _threads_enough(observe(engine, paths), TRAINING_THREADS, "training")
     rank = fit_rank(engine, items)
     reply = fit_reply(engine, rank, items)
     threshold = choose_threshold(engine, items)
@@ -356,15 +379,27 @@ class Report:
 
 
 def cross_validate(engine: Engine, paths: Sequence[str | Path]) -> Report:
-    items = observe(engine, paths)
+    items = _threads_enough(observe(engine, paths), MEASURING_THREADS, "the report")
+    return _cross_validated(engine, items)
+
+
+def reshuffled(engine: Engine, paths: Sequence[str | Path], splits: int) -> Reshuffled:
+    """The cross-validation on the fixed split, then on `splits - 1` reshuffled ones (seeds 1,
+    2, ...): a change is better when it is better on average, not on one split's cut."""
+    items = _threads_enough(observe(engine, paths), MEASURING_THREADS, "the report")
+    seeds: list[int | None] = [None, *range(1, splits)]
+    return Reshuffled([_cross_validated(engine, items, seed) for seed in seeds])
+
+
+def _cross_validated(engine: Engine, items: Sequence[Observed], seed: int | None = None) -> Report:
     outcomes: list[Outcome] = []
     thresholds = []
     pooled: list[tuple[float, bool]] = []
-    for train_indices, test_indices in _folds(items, OUTER_FOLDS):
+    for train_indices, test_indices in _folds(items, OUTER_FOLDS, seed):
         train_items = [items[i] for i in train_indices]
         rank = fit_rank(engine, train_items)
         reply = fit_reply(engine, rank, train_items)
-        threshold = choose_threshold(engine, train_items)
+        threshold = choose_threshold(engine, train_items, seed)
         thresholds.append(threshold)
         decider = Decider(DecisionModel(rank, reply, threshold), engine.features)
         for index in test_indices:
@@ -385,3 +420,43 @@ def cross_validate(engine: Engine, paths: Sequence[str | Path]) -> Report:
             positives, 1
         )
     return Report(outcomes, thresholds, trade_off)
+
+
+@dataclass
+class Reshuffled:
+    """Cross-validations of the same messages on several splits, the fixed one first."""
+
+    reports: list[Report]
+
+    def render(self) -> str:
+        points = "".join(f"{f'@{rate:.0%}':>7}" for rate in TRADE_OFF_POINTS)
+        lines = [
+            f"over {len(self.reports)} splits of the grouped folds: the fixed split, then "
+            f"{len(self.reports) - 1} with the threads dealt at random",
+            "",
+            f"{'split':<14} {'decisive':>9} {'recall':>8} {'false rep':>9}{points}",
+        ]
+        rows = []
+        for number, report in enumerate(self.reports):
+            figures = report.figures()
+            row = (
+                figures.decisive_accuracy,
+                figures.reply_recall,
+                figures.false_reply_rate,
+                *(report.trade_off[rate] for rate in TRADE_OFF_POINTS),
+            )
+            rows.append(row)
+            lines.append(_reshuffled_row("fixed" if number == 0 else f"seed {number}", row))
+        means = tuple(sum(column) / len(column) for column in zip(*rows, strict=True))
+        lines += [
+            _reshuffled_row("mean", means),
+            "",
+            f"false replies at worst: {max(row[2] for row in rows):.1%}",
+        ]
+        return "\n".join(lines)
+
+
+def _reshuffled_row(label: str, row: Sequence[float]) -> str:
+    decisive, recall, false_replies, *trade_off = row
+    points = "".join(f"{share:>7.1%}" for share in trade_off)
+    return f"{label:<14} {decisive:>9.1%} {recall:>8.1%} {false_replies:>9.1%}{points}"

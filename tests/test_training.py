@@ -123,6 +123,51 @@ def test_folds_never_split_one_source_thread(tmp_path: Path) -> None:
     assert tested == list(range(len(items))), "every message is scored in exactly one fold"
 
 
+@needs_scikit_learn
+@pytest.mark.parametrize("seed", [1, 2])
+def test_reshuffled_folds_keep_threads_whole_and_score_each_message_once(
+    tmp_path: Path, seed: int
+) -> None:
+    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
+    items = observe(observing, [write_corpus(tmp_path)])
+    folds = _folds(items, OUTER_FOLDS, seed)
+    for train, test in folds:
+        split = {items[i].group for i in train} & {items[i].group for i in test}
+        assert not split, f"a thread's messages sit on both sides of a fold: {sorted(split)}"
+    tested = sorted(i for _, test in folds for i in test)
+    assert tested == list(range(len(items))), "every message is scored in exactly one fold"
+    assert folds == _folds(items, OUTER_FOLDS, seed), "a seed deals the threads the same way"
+
+
+@needs_scikit_learn
+def test_a_reshuffled_split_deals_the_threads_otherwise_than_the_fixed_one(
+    tmp_path: Path,
+) -> None:
+    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
+    items = observe(observing, [write_corpus(tmp_path)])
+    tested = [sorted(test) for _, test in _folds(items, OUTER_FOLDS)]
+    reshuffled = [sorted(test) for _, test in _folds(items, OUTER_FOLDS, 1)]
+    assert sorted(tested) != sorted(reshuffled), "seed 1 should cut the threads elsewhere"
+
+
+@needs_scikit_learn
+def test_errdesk_model_report_on_several_splits_prints_each_and_their_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["model", "report", str(write_corpus(tmp_path)), "--splits", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split()[0] for line in lines if line.startswith(("fixed", "seed", "mean"))]
+    assert rows == ["fixed", "seed", "seed", "mean"], f"a row a split, then the mean: {lines}"
+
+
+def test_errdesk_model_report_refuses_a_split_count_under_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["model", "report", str(write_corpus(tmp_path)), "--splits", "0"])
+    assert "whole number from 1 up" in capsys.readouterr().err, "the option's error says why"
+
+
 def test_the_threshold_keeps_false_replies_within_the_rate() -> None:
     # (probability, wants a reply): 4 messages want none, so a rate of 25% allows one.
     scored = [(0.9, True), (0.8, False), (0.7, True), (0.6, False), (0.5, True), (0.3, False)]
@@ -183,3 +228,20 @@ def test_errdesk_model_words_prints_a_vocabulary_list(
     assert json.loads(listed.removeprefix("frequent = ")) == frequent_words(
         [write_corpus(tmp_path)], min_messages=4
     )
+
+
+@needs_scikit_learn
+@pytest.mark.parametrize("verb", ["train", "report"])
+def test_too_few_threads_to_cross_validate_on_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], verb: str
+) -> None:
+    corpus = tmp_path / "one.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "a", "text": "550 Permission denied", "expect_reply": True}) + "\n",
+        encoding="utf-8",
+    )
+    out = ["--out", str(tmp_path / "model.json")] if verb == "train" else []
+    assert main(["model", verb, str(corpus), *out]) == 2, "a corpus too small is a usage error"
+    error = capsys.readouterr().err
+    assert "source threads" in error, f"the error should say what is missing: {error}"
+    assert "Traceback" not in error, error

@@ -173,7 +173,7 @@ _SHAPES = [
     (re.compile(r"\bWinError\s*(?P<code>\d{1,5})\b", _I), "win32", 0.95, ("winerror",)),
     (
         re.compile(
-            r"\bSystem error (?P<code>\d{1,5}) has occurred|"
+            r"\bSystem error (?P<code>\d{1,5})\b|"
             r"\bERROR (?P<robocopy>\d{1,5}) \(0x[0-9A-Fa-f]{8}\)|"
             r"\b(?:Win32|GetLastError\(\))\s*(?:error|status|code)?\s*(?:[:=]|returned|is)?\s*"
             r"(?P<win32>\d{1,5})\b",

@@ -120,3 +120,9 @@ def test_a_count_of_things_with_a_word_that_sizes_them_is_no_code() -> None:
 def test_a_reply_text_after_a_code_is_not_taken_for_a_count() -> None:
     found = keys("Response: 550 Old files may not be overwritten")
     assert found == [("ftp", "550")], f"a reply's own text follows the 550: {found}"
+
+
+def test_a_system_error_number_is_the_windows_error_without_its_closing_words() -> None:
+    assert decisive_key("net use fails with System error 53") == ("windows", "53"), (
+        "'System error 53' is the Windows error whether or not 'has occurred' follows"
+    )

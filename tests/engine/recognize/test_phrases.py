@@ -129,3 +129,9 @@ def test_rfc_959_s_head_of_the_550_text_alone_is_ftp_550() -> None:
 def test_a_short_line_with_every_word_of_a_wording_in_another_order_matches() -> None:
     text = "Unsupported operation when the mirror syncs"
     assert found_keys(text) == [("sftp", "8")], found_keys(text)
+
+
+def test_a_timeout_written_as_one_word_is_the_socket_time_out() -> None:
+    assert ("winsock", "10060") in keys("SFTP connection timeout, retrying"), (
+        "'connection timeout' is a wording of the connection timing out"
+    )

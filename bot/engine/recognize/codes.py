@@ -437,6 +437,7 @@ class CodeFinder:
         readings = self._readings(code, protocol)
         following = text[end : min(line_end(text, end), end + 120)]
         start_of_line = line_start(text, start)
+        generic = None
         if (
             protocol is None
             and not any(r.protocol == "ftp" for r in readings)
@@ -454,9 +455,14 @@ class CodeFinder:
             chosen = matched_reading
             confidence = max(confidence, 0.8 + 0.15 * (text_score - 80) / 20)
         else:
+            # A number FTP does not define takes no FTP prior: that prior says FTP replies are
+            # common, not that an undefined one is ("Unexpected response: 403" is HTTP's).
             chosen = max(
                 readings,
-                key=lambda e: cues.protocols[e.protocol] + self.vocabulary.prior(e.protocol),
+                key=lambda e: (
+                    cues.protocols[e.protocol]
+                    + (0.0 if e is generic else self.vocabulary.prior(e.protocol))
+                ),
             )
             if (
                 chosen.protocol == "sftp"

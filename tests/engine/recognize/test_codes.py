@@ -126,3 +126,14 @@ def test_a_system_error_number_is_the_windows_error_without_its_closing_words() 
     assert decisive_key("net use fails with System error 53") == ("windows", "53"), (
         "'System error 53' is the Windows error whether or not 'has occurred' follows"
     )
+
+
+def test_a_number_ftp_does_not_define_is_the_defined_reading_when_cues_tie() -> None:
+    assert decisive_key("Unexpected response: 403 from the releases api") == ("http", "403"), (
+        "FTP defines no 403: with FTP and HTTP cued alike, HTTP's 403 is the reading"
+    )
+
+
+def test_a_number_ftp_does_not_define_is_read_as_ftp_where_ftp_is_cued_most() -> None:
+    text = "the api call returns Response: 403 since monday on the ftp server too"
+    assert decisive_key(text) == ("ftp", "403"), "an FTP server's own reply, read by its digits"

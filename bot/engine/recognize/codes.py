@@ -115,6 +115,9 @@ SHAPE_ONLY_PROTOCOLS = frozenset({"ssh", "tls", "curl"})
 # WinINet and Win32 numbers are other programs' numbers too (Oracle's "Error 12154"): a reading in
 # these families with no word of theirs in the text is weaker by this factor.
 CUE_NEEDING_PROTOCOLS = frozenset({"wininet", "windows"})
+# How many words on each side of a number may hold its title's words ("timeout 504 Gateway").
+TITLE_REACH_WORDS = 3
+_TITLE_STOPWORDS = frozenset({"a", "an", "the", "of", "to", "for", "is", "not", "or", "and"})
 _UNCUED_FACTOR = 0.7
 # The Win32 facility of an HRESULT: 0x8007xxxx carries a Win32 error number in its low 16 bits.
 _WIN32_FACILITY = 0x8007
@@ -451,9 +454,12 @@ class CodeFinder:
         if not readings:
             return None
         matched_reading, text_score = self._match_following(following, readings)
+        titled = self._titled_around(text, start, end, readings) if len(readings) > 1 else None
         if matched_reading is not None:
             chosen = matched_reading
             confidence = max(confidence, 0.8 + 0.15 * (text_score - 80) / 20)
+        elif titled is not None:
+            chosen = titled
         else:
             # A number FTP does not define takes no FTP prior: that prior says FTP replies are
             # common, not that an undefined one is ("Unexpected response: 403" is HTTP's).
@@ -514,6 +520,21 @@ class CodeFinder:
                 if score > best[1]:
                     best = (entry, score)
         return best
+
+    def _titled_around(
+        self, text: str, start: int, end: int, readings: Iterable[Entry]
+    ) -> Entry | None:
+        """The one reading every word of whose title stands within a few words of the number
+        ("timeout 504 Gateway", "Gateway Timeout (504)"): the words say which 504 it is."""
+        before = normalize(text[max(line_start(text, start), start - 40) : start]).split()
+        after = normalize(text[end : min(line_end(text, end), end + 40)]).split()
+        near = set(before[-TITLE_REACH_WORDS:] + after[:TITLE_REACH_WORDS])
+        titled = [
+            entry
+            for entry in readings
+            if (words := set(normalize(entry.title).split()) - _TITLE_STOPWORDS) and words <= near
+        ]
+        return titled[0] if len(titled) == 1 else None
 
     def _wordings(self, entry: Entry) -> tuple[str, ...]:
         """An entry's title, phrases and names, normalized once and kept."""

@@ -137,3 +137,13 @@ def test_a_number_ftp_does_not_define_is_the_defined_reading_when_cues_tie() -> 
 def test_a_number_ftp_does_not_define_is_read_as_ftp_where_ftp_is_cued_most() -> None:
     text = "the api call returns Response: 403 since monday on the ftp server too"
     assert decisive_key(text) == ("ftp", "403"), "an FTP server's own reply, read by its digits"
+
+
+def test_the_title_words_around_a_number_say_which_reading_it_is() -> None:
+    text = "the app times out with timeout 504 Gateway on large uploads"
+    assert decisive_key(text) == ("http", "504"), "'Gateway' and 'timeout' are HTTP 504's title"
+
+
+def test_a_number_without_its_title_around_it_keeps_the_cued_reading() -> None:
+    text = "FTP server replied 504 for the MODE Z command"
+    assert decisive_key(text) == ("ftp", "504"), "no title words: the FTP cues decide"

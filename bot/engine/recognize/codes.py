@@ -454,7 +454,9 @@ class CodeFinder:
         if not readings:
             return None
         matched_reading, text_score = self._match_following(following, readings)
-        titled = self._titled_around(text, start, end, readings) if len(readings) > 1 else None
+        titled = None
+        if matched_reading is None and len(readings) > 1:
+            titled = self._titled_around(text, start, end, readings)
         if matched_reading is not None:
             chosen = matched_reading
             confidence = max(confidence, 0.8 + 0.15 * (text_score - 80) / 20)

@@ -426,16 +426,13 @@ def _model_words(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _model_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.training import cross_validate, reshuffled
+    from bot.training import reshuffled
 
-    engine = _training_engine(settings)
-    if args.splits == 1:
-        print(cross_validate(engine, args.corpus).render())
-        return 0
-    splits = reshuffled(engine, args.corpus, args.splits)
+    splits = reshuffled(_training_engine(settings), args.corpus, args.splits)
     print(splits.reports[0].render())
-    print()
-    print(splits.render())
+    if args.splits > 1:
+        print()
+        print(splits.render())
     return 0
 
 

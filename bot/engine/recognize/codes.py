@@ -12,7 +12,14 @@ from rapidfuzz import fuzz
 
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.recognize.cues import Cues
-from bot.engine.recognize.finding import Finding, cues_settle, line_end, line_start, normalize
+from bot.engine.recognize.finding import (
+    STOPWORDS,
+    Finding,
+    cues_settle,
+    line_end,
+    line_start,
+    normalize,
+)
 from bot.engine.triage import FTP_VERBS
 from bot.engine.unlisted import entry_from_digits
 from bot.engine.vocabulary import Vocabulary
@@ -117,7 +124,6 @@ SHAPE_ONLY_PROTOCOLS = frozenset({"ssh", "tls", "curl"})
 CUE_NEEDING_PROTOCOLS = frozenset({"wininet", "windows"})
 # How many words on each side of a number may hold its title's words ("timeout 504 Gateway").
 TITLE_REACH_WORDS = 3
-_TITLE_STOPWORDS = frozenset({"a", "an", "the", "of", "to", "for", "is", "not", "or", "and"})
 _UNCUED_FACTOR = 0.7
 # The Win32 facility of an HRESULT: 0x8007xxxx carries a Win32 error number in its low 16 bits.
 _WIN32_FACILITY = 0x8007
@@ -281,6 +287,7 @@ class CodeFinder:
         self._errno: dict[int, Entry] = {}
         self._errno_macos: dict[int, Entry] = {}
         self._wording_cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._title_cache: dict[tuple[str, str], frozenset[str]] = {}
         for entry in kb:
             if "linux" in entry.errno:
                 self._errno.setdefault(entry.errno["linux"], entry)
@@ -532,11 +539,18 @@ class CodeFinder:
         after = normalize(text[end : min(line_end(text, end), end + 40)]).split()
         near = set(before[-TITLE_REACH_WORDS:] + after[:TITLE_REACH_WORDS])
         titled = [
-            entry
-            for entry in readings
-            if (words := set(normalize(entry.title).split()) - _TITLE_STOPWORDS) and words <= near
+            entry for entry in readings if (words := self._title_words(entry)) and words <= near
         ]
         return titled[0] if len(titled) == 1 else None
+
+    def _title_words(self, entry: Entry) -> frozenset[str]:
+        """An entry's title as its telling words (none for a title of stop words), worked out
+        once per entry."""
+        cached = self._title_cache.get(entry.key)
+        if cached is None:
+            cached = frozenset(normalize(entry.title).split()) - STOPWORDS
+            self._title_cache[entry.key] = cached
+        return cached
 
     def _wordings(self, entry: Entry) -> tuple[str, ...]:
         """An entry's title, phrases and names, normalized once and kept."""

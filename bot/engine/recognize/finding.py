@@ -22,6 +22,50 @@ _DOTLESS_I = "\u0131"
 LINE_REACH = 512
 
 
+# Words too common to tell one wording or title from another.
+STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "was",
+        "be",
+        "by",
+        "it",
+        "this",
+        "that",
+        "and",
+        "or",
+        "not",
+        "no",
+        "with",
+        "from",
+        "at",
+        "as",
+        "are",
+        "your",
+        "you",
+        "has",
+        "have",
+        "had",
+        "been",
+        "can",
+        "could",
+        "may",
+        "will",
+        "any",
+        "all",
+        "its",
+    ]
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One error seen in a text: what it is, where, how sure, and the situation around it."""

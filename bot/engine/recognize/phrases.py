@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from bot.engine.knowledge import Entry, KnowledgeBase
 from bot.engine.recognize.cues import Cues, count_cues
-from bot.engine.recognize.finding import Finding, cues_settle, normalize
+from bot.engine.recognize.finding import STOPWORDS, Finding, cues_settle, normalize
 from bot.engine.vocabulary import Vocabulary
 
 # At most this many distinct lines are searched for phrases (the last ones, plus error-ish ones).
@@ -42,47 +42,6 @@ _ERRORISH_LINE = re.compile(
     r"quota|lost|broken|unreachable|unknown|exception|warn).*$"
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "is",
-        "was",
-        "be",
-        "by",
-        "it",
-        "this",
-        "that",
-        "and",
-        "or",
-        "not",
-        "no",
-        "with",
-        "from",
-        "at",
-        "as",
-        "are",
-        "your",
-        "you",
-        "has",
-        "have",
-        "had",
-        "been",
-        "can",
-        "could",
-        "may",
-        "will",
-        "any",
-        "all",
-        "its",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -417,7 +376,7 @@ def _variants(phrase: str) -> list[str]:
 
 def _anchor_keys(norm: str) -> set[str]:
     """Words that lead to a phrase: not stop words, and not numbers (those must match exactly)."""
-    return {_anchor_key(t) for t in norm.split() if t not in _STOPWORDS and not t.isdigit()}
+    return {_anchor_key(t) for t in norm.split() if t not in STOPWORDS and not t.isdigit()}
 
 
 def _anchor_key(token: str) -> str:

@@ -28,6 +28,10 @@ from bot.terminal import paste_marks, read_all, read_message
 
 # One JSON line longer than this is answered with an error object rather than read whole.
 MAX_JSONL_LINE = 1_048_576
+# Splits `errdesk model curve` averages over by default: one split's curve moves by points
+# where a few messages near a cut change sides; three take about half a minute on the shared
+# corpus.
+CURVE_SPLITS = 3
 CONSOLE_USAGE = (
     "Paste an error line or a client's log, or ask for a code: 425, sftp 3, WSAETIMEDOUT, "
     "connection reset, list ftp 5xx. 'more' shows the last answer in full."
@@ -151,6 +155,17 @@ def _parser() -> argparse.ArgumentParser:
         "with their mean: a change is better when it is better on average",
     )
     measure.set_defaults(handler=_model_report)
+    curve = model_verbs.add_parser(
+        "curve", help="what more labelled messages would buy: recall against the share trained on"
+    )
+    curve.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    curve.add_argument(
+        "--splits",
+        type=_positive_whole_number,
+        default=CURVE_SPLITS,
+        help=f"splits to average over (the fixed one, then reshuffled ones; {CURVE_SPLITS})",
+    )
+    curve.set_defaults(handler=_model_curve)
     frequent = model_verbs.add_parser(
         "words", help="the words frequent enough to weigh one by one, as a vocabulary list"
     )
@@ -433,6 +448,13 @@ def _model_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.splits > 1:
         print()
         print(splits.render())
+    return 0
+
+
+def _model_curve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.training import learning_curve
+
+    print(learning_curve(_training_engine(settings), args.corpus, args.splits).render())
     return 0
 
 

@@ -11,6 +11,7 @@ scikit-learn is needed here only (the `train` extra); the running app never impo
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -402,24 +403,37 @@ def _cross_validated(engine: Engine, items: Sequence[Observed], seed: int | None
         threshold = choose_threshold(engine, train_items, seed)
         thresholds.append(threshold)
         decider = Decider(DecisionModel(rank, reply, threshold), engine.features)
-        for index in test_indices:
-            item = items[index]
-            decision = decider.decide(
-                item.findings, item.text, item.cues, False, item.case.conversation
-            )
-            key = decision.decisive.entry.key if decision.decisive else None
-            outcomes.append(Outcome(item, key, decision.probability, decision.reply))
-            if decision.decisive is not None and decision.rule is None:
-                pooled.append((decision.probability, item.case.expect_reply))
+        outcomes += _decided(decider, [items[i] for i in test_indices], pooled)
+    return Report(outcomes, thresholds, _trade_off(pooled, items))
+
+
+def _decided(
+    decider: Decider, tested: Sequence[Observed], pooled: list[tuple[float, bool]]
+) -> list[Outcome]:
+    """Each held-out message's decision; the model's score of those it decides on (no rule
+    did) is added to `pooled`, with whether the message wants a reply."""
+    outcomes = []
+    for item in tested:
+        conversation = item.case.conversation
+        decision = decider.decide(item.findings, item.text, item.cues, False, conversation)
+        key = decision.decisive.entry.key if decision.decisive else None
+        outcomes.append(Outcome(item, key, decision.probability, decision.reply))
+        if decision.decisive is not None and decision.rule is None:
+            pooled.append((decision.probability, item.case.expect_reply))
+    return outcomes
+
+
+def _trade_off(pooled: list[tuple[float, bool]], items: Sequence[Observed]) -> dict[float, float]:
+    """The recall at each false-reply rate of TRADE_OFF_POINTS, over all the messages: one
+    that wants a reply and got no score (nothing found, or a rule decided) is a miss."""
     positives = sum(1 for item in items if item.case.expect_reply)
     negatives = len(items) - positives
     trade_off = {}
     for rate in TRADE_OFF_POINTS:
         cut = threshold_for(pooled, negatives, rate)
-        trade_off[rate] = sum(1 for p, positive in pooled if positive and p >= cut) / max(
-            positives, 1
-        )
-    return Report(outcomes, thresholds, trade_off)
+        replied = sum(1 for probability, positive in pooled if positive and probability >= cut)
+        trade_off[rate] = replied / max(positives, 1)
+    return trade_off
 
 
 @dataclass
@@ -460,3 +474,77 @@ def _reshuffled_row(label: str, row: Sequence[float]) -> str:
     decisive, recall, false_replies, *trade_off = row
     points = "".join(f"{share:>7.1%}" for share in trade_off)
     return f"{label:<14} {decisive:>9.1%} {recall:>8.1%} {false_replies:>9.1%}{points}"
+
+
+# ---------------------------------------------------------------- the learning curve
+
+# The shares of each fold's training threads the curve fits on: a quarter up to all of them.
+CURVE_SHARES = (0.25, 0.5, 0.75, 1.0)
+# How each fold's training threads are dealt before a share is taken: one fixed order, so the
+# curve is reproducible and a larger share holds every thread of a smaller one.
+CURVE_SEED = 0
+
+
+@dataclass
+class CurvePoint:
+    share: float
+    # Messages trained on, on average over the folds and splits.
+    messages: float
+    trade_off: dict[float, float]
+
+
+@dataclass
+class LearningCurve:
+    """What more labelled messages would buy: recall at each false-reply rate, out of fold,
+    for models fitted on a growing share of the same training threads. A curve still climbing
+    at its last point says more labels would lift it further; a flat one, that the labels or
+    the features have given what they hold."""
+
+    points: list[CurvePoint]
+    splits: int
+
+    def render(self) -> str:
+        points = "".join(f"{f'@{rate:.0%}':>7}" for rate in TRADE_OFF_POINTS)
+        lines = [
+            "learning curve: models fitted on a share of each fold's training threads, scored "
+            f"on the held-out folds; the mean of {self.splits} split(s) of the grouped folds",
+            "",
+            f"{'share':>6} {'messages':>9}{points}",
+        ]
+        for point in self.points:
+            recall = "".join(f"{point.trade_off[rate]:>7.1%}" for rate in TRADE_OFF_POINTS)
+            lines.append(f"{point.share:>6.0%} {point.messages:>9.0f}{recall}")
+        return "\n".join(lines)
+
+
+def learning_curve(engine: Engine, paths: Sequence[str | Path], splits: int) -> LearningCurve:
+    """The recall of models fitted on each of CURVE_SHARES of the training threads of every
+    fold, on `splits` splits; the figures of a share are the mean over the splits of each
+    split's pooled trade-off. No threshold is chosen: the trade-off needs none."""
+    items = _threads_enough(observe(engine, paths), MEASURING_THREADS, "the learning curve")
+    seeds: list[int | None] = [None, *range(1, splits)]
+    points = []
+    for share in CURVE_SHARES:
+        curves, trained = [], []
+        for seed in seeds:
+            pooled: list[tuple[float, bool]] = []
+            for train_indices, test_indices in _folds(items, OUTER_FOLDS, seed):
+                train_items = _share_of_threads([items[i] for i in train_indices], share)
+                trained.append(len(train_items))
+                rank = fit_rank(engine, train_items)
+                reply = fit_reply(engine, rank, train_items)
+                decider = Decider(_model(rank, reply, UNTRAINED.threshold), engine.features)
+                _decided(decider, [items[i] for i in test_indices], pooled)
+            curves.append(_trade_off(pooled, items))
+        mean = {rate: sum(c[rate] for c in curves) / len(curves) for rate in TRADE_OFF_POINTS}
+        points.append(CurvePoint(share, sum(trained) / len(trained), mean))
+    return LearningCurve(points, splits)
+
+
+def _share_of_threads(items: list[Observed], share: float) -> list[Observed]:
+    """The messages of `share` of the threads (at least TRAINING_THREADS of them), the threads
+    dealt in CURVE_SEED's order."""
+    threads = sorted({item.group for item in items})
+    random.Random(CURVE_SEED).shuffle(threads)
+    kept = set(threads[: max(TRAINING_THREADS, round(share * len(threads)))])
+    return [item for item in items if item.group in kept]

@@ -5,6 +5,7 @@ fold. The labelled set is written here, small enough to train in a few seconds."
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 from pathlib import Path
 
@@ -13,11 +14,14 @@ import pytest
 from bot.cli import main
 from bot.engine import Engine, load_model
 from bot.training import (
+    CURVE_SHARES,
     OUTER_FOLDS,
+    TRAINING_THREADS,
     UNTRAINED,
     Figures,
     _fit_linear,
     _folds,
+    _share_of_threads,
     frequent_words,
     observe,
     threshold_for,
@@ -160,6 +164,45 @@ def test_errdesk_model_report_on_several_splits_prints_each_and_their_mean(
     assert rows == ["fixed", "seed", "seed", "mean"], f"a row a split, then the mean: {lines}"
 
 
+@needs_scikit_learn
+def test_errdesk_model_curve_prints_a_row_a_share_with_more_messages_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["model", "curve", str(write_corpus(tmp_path)), "--splits", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] != ["share"]]
+    rows = [row for row in rows if row and row[0].removesuffix("%").isdigit()]
+    assert [row[0] for row in rows] == [f"{share:.0%}" for share in CURVE_SHARES], out
+    trained = [float(row[1]) for row in rows]
+    assert trained == sorted(trained), f"a larger share trains on more messages: {out}"
+    assert trained[0] < trained[-1], f"the smallest share trains on fewer than all: {out}"
+    assert "mean of 2 split(s)" in out, f"the splits averaged over are named: {out}"
+
+
+@needs_scikit_learn
+def test_a_share_of_threads_keeps_threads_whole_and_grows_from_the_smaller_share(
+    tmp_path: Path,
+) -> None:
+    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
+    items = observe(observing, [write_corpus(tmp_path)])
+    shares = [_share_of_threads(items, share) for share in CURVE_SHARES]
+    threads = [{item.group for item in kept} for kept in shares]
+    for kept, groups in zip(shares, threads, strict=True):
+        whole = [item for item in items if item.group in groups]
+        assert kept == whole, "a thread is kept with all its messages or not at all"
+    for smaller, larger in itertools.pairwise(threads):
+        assert smaller < larger, f"a larger share adds threads to the smaller: {smaller} {larger}"
+    assert shares[-1] == items, "the whole share is every message"
+
+
+@needs_scikit_learn
+def test_the_smallest_share_still_holds_enough_threads_to_fit_on(tmp_path: Path) -> None:
+    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
+    items = observe(observing, [write_corpus(tmp_path)])
+    kept = _share_of_threads(items, 0.01)
+    assert len({item.group for item in kept}) == TRAINING_THREADS, "the fewest training needs"
+
+
 def test_errdesk_model_report_refuses_a_split_count_under_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -231,7 +274,7 @@ def test_errdesk_model_words_prints_a_vocabulary_list(
 
 
 @needs_scikit_learn
-@pytest.mark.parametrize("verb", ["train", "report"])
+@pytest.mark.parametrize("verb", ["train", "report", "curve"])
 def test_too_few_threads_to_cross_validate_on_is_one_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], verb: str
 ) -> None:

@@ -137,16 +137,14 @@ def _parser() -> argparse.ArgumentParser:
 
     model = verbs.add_parser("model", help="train the decision model, or measure it")
     model_verbs = model.add_subparsers(metavar="ACTION")
-    fit = model_verbs.add_parser("train", help="fit the model to labelled JSONL corpora")
-    fit.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    fit = _corpus_action(model_verbs, "train", "fit the model to labelled JSONL corpora")
     fit.add_argument(
         "--out", type=Path, help="where to write the model (default: the shipped model file)"
     )
     fit.set_defaults(handler=_model_train)
-    measure = model_verbs.add_parser(
-        "report", help="cross-validated figures, grouped by source thread"
+    measure = _corpus_action(
+        model_verbs, "report", "cross-validated figures, grouped by source thread"
     )
-    measure.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
     measure.add_argument(
         "--splits",
         type=_positive_whole_number,
@@ -155,10 +153,9 @@ def _parser() -> argparse.ArgumentParser:
         "with their mean: a change is better when it is better on average",
     )
     measure.set_defaults(handler=_model_report)
-    curve = model_verbs.add_parser(
-        "curve", help="what more labelled messages would buy: recall against the share trained on"
+    curve = _corpus_action(
+        model_verbs, "curve", "what more labelled messages would buy: recall by share trained on"
     )
-    curve.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
     curve.add_argument(
         "--splits",
         type=_positive_whole_number,
@@ -166,10 +163,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"splits to average over (the fixed one, then reshuffled ones; {CURVE_SPLITS})",
     )
     curve.set_defaults(handler=_model_curve)
-    frequent = model_verbs.add_parser(
-        "words", help="the words frequent enough to weigh one by one, as a vocabulary list"
+    frequent = _corpus_action(
+        model_verbs, "words", "the words frequent enough to weigh one by one, as a vocabulary list"
     )
-    frequent.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
     frequent.add_argument(
         "--min-messages",
         type=int,
@@ -183,6 +179,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", type=int, default=20, help="how many misses to print")
     evaluate.set_defaults(handler=_eval)
     return parser
+
+
+def _corpus_action(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A `model` action that reads labelled corpora, given as its arguments."""
+    action = actions.add_parser(name, help=summary)
+    action.add_argument("corpus", nargs="+", help="files in the format of shared/corpus/*.jsonl")
+    return action
 
 
 def _engine(settings: Settings) -> Engine:

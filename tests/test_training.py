@@ -19,6 +19,7 @@ from bot.training import (
     TRAINING_THREADS,
     UNTRAINED,
     Figures,
+    Observed,
     _fit_linear,
     _folds,
     _share_of_threads,
@@ -91,6 +92,11 @@ def _bundled_knowledge_only(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def observed(folder: Path) -> list[Observed]:
+    """The labelled messages written to `folder`, as training observes them."""
+    return observe(Engine(bundled_kb(), engine().vocabulary, UNTRAINED), [write_corpus(folder)])
+
+
 def train_to(corpus: Path, out: Path) -> bytes:
     assert main(["model", "train", str(corpus), "--out", str(out)]) == 0, "training should work"
     return out.read_bytes()
@@ -116,8 +122,7 @@ def test_a_trained_model_file_is_one_a_site_can_use(tmp_path: Path) -> None:
 
 @needs_scikit_learn
 def test_folds_never_split_one_source_thread(tmp_path: Path) -> None:
-    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
-    items = observe(observing, [write_corpus(tmp_path)])
+    items = observed(tmp_path)
     folds = _folds(items, OUTER_FOLDS)
     assert len(folds) == OUTER_FOLDS
     for train, test in folds:
@@ -132,8 +137,7 @@ def test_folds_never_split_one_source_thread(tmp_path: Path) -> None:
 def test_reshuffled_folds_keep_threads_whole_and_score_each_message_once(
     tmp_path: Path, seed: int
 ) -> None:
-    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
-    items = observe(observing, [write_corpus(tmp_path)])
+    items = observed(tmp_path)
     folds = _folds(items, OUTER_FOLDS, seed)
     for train, test in folds:
         split = {items[i].group for i in train} & {items[i].group for i in test}
@@ -147,8 +151,7 @@ def test_reshuffled_folds_keep_threads_whole_and_score_each_message_once(
 def test_a_reshuffled_split_deals_the_threads_otherwise_than_the_fixed_one(
     tmp_path: Path,
 ) -> None:
-    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
-    items = observe(observing, [write_corpus(tmp_path)])
+    items = observed(tmp_path)
     tested = [sorted(test) for _, test in _folds(items, OUTER_FOLDS)]
     reshuffled = [sorted(test) for _, test in _folds(items, OUTER_FOLDS, 1)]
     assert sorted(tested) != sorted(reshuffled), "seed 1 should cut the threads elsewhere"
@@ -183,8 +186,7 @@ def test_errdesk_model_curve_prints_a_row_a_share_with_more_messages_each(
 def test_a_share_of_threads_keeps_threads_whole_and_grows_from_the_smaller_share(
     tmp_path: Path,
 ) -> None:
-    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
-    items = observe(observing, [write_corpus(tmp_path)])
+    items = observed(tmp_path)
     shares = [_share_of_threads(items, share) for share in CURVE_SHARES]
     threads = [{item.group for item in kept} for kept in shares]
     for kept, groups in zip(shares, threads, strict=True):
@@ -197,8 +199,7 @@ def test_a_share_of_threads_keeps_threads_whole_and_grows_from_the_smaller_share
 
 @needs_scikit_learn
 def test_the_smallest_share_still_holds_enough_threads_to_fit_on(tmp_path: Path) -> None:
-    observing = Engine(bundled_kb(), engine().vocabulary, UNTRAINED)
-    items = observe(observing, [write_corpus(tmp_path)])
+    items = observed(tmp_path)
     kept = _share_of_threads(items, 0.01)
     assert len({item.group for item in kept}) == TRAINING_THREADS, "the fewest training needs"
 

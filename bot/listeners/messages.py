@@ -8,6 +8,7 @@ out through the outbound queue (`services.outbox`), named by the event they answ
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from slack_sdk.web import WebClient
 
 from bot import metrics
-from bot.engine import Conversation, Entry, Question
+from bot.engine import Answer, Conversation, Entry, Question
 from bot.engine.secrets import KIND_LABELS
 from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
 from bot.listeners.services import Services, count_reply, count_unrecognized
@@ -34,6 +35,10 @@ from bot.render.blocks import (
 )
 from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
+log = logging.getLogger("errdesk.decision")
+
+# How many of the features that pushed a decision most its log line names.
+LOGGED_FEATURES = 3
 # The parts of a legacy attachment that hold its words (colour, links and images do not).
 ATTACHMENT_TEXTS = ("pretext", "title", "text")
 # What marks an attachment as a link preview Slack or an app added to the message.
@@ -135,6 +140,42 @@ def warn_privately(
         thread_ts=str(event.get("thread_ts") or ts),
         text=warning.text,
         blocks=warning.blocks,
+    )
+
+
+def log_decision(answer: Answer, channel: str, ts: str, threshold: float) -> None:
+    """One line for each message of an auto-reply channel that holds an error, answered or
+    not: what decided, the reply probability against the threshold and the features that
+    pushed it most, for an admin asking why errdesk spoke there or stayed quiet (the same as
+    `errdesk explain --why`). The message's text is not logged."""
+    decisive = answer.decisive
+    if decisive is None:
+        return
+    why = answer.why()
+    entry = f"{decisive.protocol} {decisive.code}"
+    said = "replied" if answer.reply else "no reply"
+    if why["rule"] is not None:
+        reason = f"a rule decided: {why['rule']}"
+    else:
+        pushed = ", ".join(
+            f"{item['feature']} {item['push']:+.2f}" for item in why["features"][:LOGGED_FEATURES]
+        )
+        reason = f"probability {why['probability']:.3f}, threshold {threshold:.3f}; {pushed}"
+    log.info(
+        "Auto-reply decision on %s:%s: %s, %s (%s)",
+        channel,
+        ts,
+        said,
+        entry,
+        reason,
+        extra={
+            "channel": channel,
+            "ts": ts,
+            "entry": entry,
+            "reply": answer.reply,
+            "probability": why["probability"],
+            "rule": why["rule"],
+        },
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import logging
 from dataclasses import replace
 
 import pytest
@@ -82,6 +83,44 @@ def test_a_star_turns_auto_replies_on_everywhere(bot: Bot) -> None:
 def test_messages_without_an_error_worth_explaining_get_no_reply(bot: Bot, text: str) -> None:
     deliver(bot, message_event(text))
     assert bot.fake.posts() == []
+
+
+def decision_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "errdesk.decision"]
+
+
+def test_a_reply_logs_its_decision_with_probability_threshold_and_features(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = message_event(ERROR)
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        deliver(bot, event)
+    (record,) = decision_lines(caplog)
+    line = record.getMessage()
+    assert f"C0HELP001:{event['ts']}: replied, ftp 425" in line, line
+    threshold = bot.services.engine.model.threshold
+    assert f"threshold {threshold:.3f}" in line, f"the threshold it was weighed against: {line}"
+    assert record.reply is True, "the reply is a field of the JSON log line too"
+    assert 0 < record.probability <= 1, record.probability
+    assert "Can't open data connection" not in line, "the message's text is never logged"
+
+
+def test_an_error_left_unanswered_logs_why(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    event = message_event(ERROR, thread_ts="1700000200.000100", parent_user_id="U0STARTER")
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        deliver(bot, event)
+    (record,) = decision_lines(caplog)
+    assert "no reply, ftp 425 (a rule decided: in a thread, only its starter" in (
+        record.getMessage()
+    ), record.getMessage()
+
+
+def test_a_message_without_an_error_logs_no_decision(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        deliver(bot, message_event("lunch at 12?"))
+    assert decision_lines(caplog) == [], "nothing was found, so nothing was decided"
 
 
 def test_a_link_preview_is_not_read_as_what_the_poster_says(bot: Bot) -> None:

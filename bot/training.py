@@ -135,6 +135,10 @@ def _fit_linear(
 ) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
+    if len(set(labels)) < len((0, 1)):
+        # One class only, or no row at all (a tiny corpus, or one where no target was found):
+        # a constant model that says what every label said, and stays quiet without labels.
+        return LinearModel(CONSTANT_LOGIT if labels and labels[0] else -CONSTANT_LOGIT, {}, {}, {})
     columns = list(zip(*(_vector(row, names) for row in rows), strict=True))
     means = {name: sum(column) / len(column) for name, column in zip(names, columns, strict=True)}
     scales = {}
@@ -150,9 +154,6 @@ def _fit_linear(
         ]
         for row in rows
     ]
-    if len(set(labels)) < len((0, 1)):
-        # One class only (a tiny corpus): a constant model that says what every label said.
-        return LinearModel(CONSTANT_LOGIT if labels and labels[0] else -CONSTANT_LOGIT, {}, {}, {})
     fitted = LogisticRegression(C=REGULARIZATION_C, max_iter=5000, solver="lbfgs")
     fitted.fit(matrix, labels)
     rounded = (round(float(w), 6) for w in fitted.coef_[0])

@@ -204,6 +204,25 @@ def test_the_smallest_share_still_holds_enough_threads_to_fit_on(tmp_path: Path)
     assert len({item.group for item in kept}) == TRAINING_THREADS, "the fewest training needs"
 
 
+@needs_scikit_learn
+def test_messages_with_no_error_found_train_a_model_that_stays_quiet(tmp_path: Path) -> None:
+    corpus = tmp_path / "chat.jsonl"
+    chat = ["lunch at 12?", "thanks, works now", "deploy done", "see you tomorrow"]
+    corpus.write_text(
+        "".join(
+            json.dumps({"id": f"c{n}", "text": text, "expect_reply": False, "source": f"t{n}"})
+            + "\n"
+            for n, text in enumerate(chat)
+        ),
+        encoding="utf-8",
+    )
+    model_file = tmp_path / "model.json"
+    train_to(corpus, model_file)  # nothing to rank or weigh: no traceback
+    model = load_model(model_file)
+    assert not model.rank.weights, "no finding to rank: nothing learned"
+    assert model.reply.probability({}) < model.threshold, "with no report to learn from, quiet"
+
+
 def test_errdesk_model_report_refuses_a_split_count_under_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

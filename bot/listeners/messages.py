@@ -39,6 +39,10 @@ log = logging.getLogger("errdesk.decision")
 
 # How many of the features that pushed a decision most its log line names.
 LOGGED_FEATURES = 3
+# What a decision's log line says it was: the auto-reply's own, or the same decision made again
+# for a message someone asked about after errdesk had stayed quiet on it.
+AUTO_REPLY_DECISION = "Auto-reply decision on"
+ASKED_AFTER_SILENCE = "Asked about after the auto-reply stayed quiet:"
 # The parts of a legacy attachment that hold its words (colour, links and images do not).
 ATTACHMENT_TEXTS = ("pretext", "title", "text")
 # What marks an attachment as a link preview Slack or an app added to the message.
@@ -143,14 +147,24 @@ def warn_privately(
     )
 
 
-def log_decision(answer: Answer, channel: str, ts: str, threshold: float) -> None:
+def log_decision(
+    answer: Answer,
+    channel: str,
+    message: Mapping[str, Any],
+    threshold: float,
+    occasion: str = AUTO_REPLY_DECISION,
+) -> None:
     """One line for each message of an auto-reply channel that holds an error, answered or
     not: what decided, the reply probability against the threshold and the features that
     pushed it most, for an admin asking why errdesk spoke there or stayed quiet (the same as
-    `errdesk explain --why`). The message's text is not logged."""
+    `errdesk explain --why`). The message's text is not logged; its channel, ts and thread name
+    it, as a vote's line names the thread of the reply it judged."""
     decisive = answer.decisive
     if decisive is None:
         return
+    ts = str(message.get("ts") or "?")
+    thread_ts = str(message.get("thread_ts") or ts)
+    where = f"{channel}:{ts}" if thread_ts == ts else f"{channel}:{ts} in thread {thread_ts}"
     why = answer.why()
     entry = f"{decisive.protocol} {decisive.code}"
     said = "replied" if answer.reply else "no reply"
@@ -162,21 +176,37 @@ def log_decision(answer: Answer, channel: str, ts: str, threshold: float) -> Non
         )
         reason = f"probability {why['probability']:.3f}, threshold {threshold:.3f}; {pushed}"
     log.info(
-        "Auto-reply decision on %s:%s: %s, %s (%s)",
-        channel,
-        ts,
+        "%s %s: %s, %s (%s)",
+        occasion,
+        where,
         said,
         entry,
         reason,
         extra={
             "channel": channel,
             "ts": ts,
+            "thread_ts": thread_ts,
             "entry": entry,
             "reply": answer.reply,
             "probability": why["probability"],
             "rule": why["rule"],
+            "asked_after_silence": occasion == ASKED_AFTER_SILENCE,
         },
     )
+
+
+def log_missed_report(
+    services: Services, message: Mapping[str, Any], channel: str, text: str, bot_user_id: str | None
+) -> None:
+    """A person asked about a message of an auto-reply channel that errdesk, deciding unasked,
+    left unanswered: most likely a report the decision missed, the label a site's own corpus
+    most needs (docs/model.md). Logged as the decision it was, made again on the same text."""
+    if not text or not services.settings.autoreply_in(channel) or from_a_bot(message, bot_user_id):
+        return
+    unasked = services.engine.explain(text, conversation_of(message))
+    if not unasked.reply:
+        threshold = services.engine.model.threshold
+        log_decision(unasked, channel, message, threshold, ASKED_AFTER_SILENCE)
 
 
 def conversation_of(message: Mapping[str, Any]) -> Conversation:

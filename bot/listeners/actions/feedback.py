@@ -43,16 +43,26 @@ def record_feedback(
     if vote is None or not user or not channel or not ts:
         return "ignored"
     tallies = services.store.record_vote(f"{channel}:{ts}", str(user), vote)
-    log.info(
-        "Feedback recorded: %s on %s (%s)",
-        vote,
-        str(action.get("value") or "?")[:20],
-        ", ".join(f"{name} {count}" for name, count in sorted(tallies.items())),
-        extra={"vote": vote, "entry": str(action.get("value") or "")[:20]},
-    )
-    response_url = body.get("response_url")
     message = body.get("message") or {}
     blocks = message.get("blocks")
+    # The thread of a reply in a channel, with its code, names the one auto-reply decision it
+    # judged: a code is explained once a thread, and that decision's line names the same thread.
+    thread_ts = message.get("thread_ts")
+    where = f" in {channel}:{thread_ts}" if isinstance(thread_ts, str) else ""
+    log.info(
+        "Feedback recorded: %s on %s%s (%s)",
+        vote,
+        str(action.get("value") or "?")[:20],
+        where,
+        ", ".join(f"{name} {count}" for name, count in sorted(tallies.items())),
+        extra={
+            "vote": vote,
+            "entry": str(action.get("value") or "")[:20],
+            "channel": channel,
+            "thread_ts": thread_ts if isinstance(thread_ts, str) else None,
+        },
+    )
+    response_url = body.get("response_url")
     if not isinstance(blocks, list) or not blocks:
         respond_with(response_url, THANKS, response_type="ephemeral", replace_original=False)
         return "voted"

@@ -51,8 +51,7 @@ def auto_reply(
     read = messages.message_text(client, services, event, bot_user_id)
     answer = services.engine.explain(read.text, messages.conversation_of(event))
     messages.warn_privately(services, client, event, answer.secrets)
-    threshold = services.engine.model.threshold
-    messages.log_decision(answer, channel, str(event.get("ts") or "?"), threshold)
+    messages.log_decision(answer, channel, event, services.engine.model.threshold)
     if not answer.reply or answer.decisive is None:
         return "no_error"
     ts = str(event["ts"])

@@ -13,7 +13,13 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.web import WebClient
 
 from bot.engine import Question
-from bot.listeners.messages import answer_privately, from_errdesk, message_text, warn_privately
+from bot.listeners.messages import (
+    answer_privately,
+    from_errdesk,
+    log_missed_report,
+    message_text,
+    warn_privately,
+)
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import respond_with
 from bot.render.blocks import Explained, Message, render_apology
@@ -59,7 +65,10 @@ def explain_picked(
     _warn_the_poster(services, client, shortcut, question)
     ts = message.get("ts")
     picked = Explained(str(message.get("thread_ts") or ts), str(ts)) if ts else None
-    return answer_privately("shortcut", response_url, question, read, picked=picked)
+    outcome = answer_privately("shortcut", response_url, question, read, picked=picked)
+    channel = str((shortcut.get("channel") or {}).get("id") or "")
+    log_missed_report(services, message, channel, read.text, bot_user_id)
+    return outcome
 
 
 def _warn_the_poster(

@@ -51,6 +51,20 @@ def test_a_vote_on_a_public_answer_updates_the_message(
     assert "Permission denied" not in record.getMessage()  # no message text in the log
 
 
+def test_a_vote_on_a_thread_reply_logs_its_thread(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    shown = render_answer(answer_for())
+    thread = "1700000100.000100"
+    reply = {"ts": new_ts(), "thread_ts": thread, "text": shown.text, "blocks": shown.blocks}
+    with caplog.at_level(logging.INFO, logger="errdesk.feedback"):
+        click(bot, ACTION_NOT_IT, message=reply)
+    (record,) = [r for r in caplog.records if r.name == "errdesk.feedback"]
+    line = record.getMessage()
+    assert f"ftp 550 in C0OTHER01:{thread}" in line, f"the decision's thread and code: {line}"
+    assert record.thread_ts == thread, "a field of the JSON line too"
+
+
 def test_votes_are_one_per_person_and_counted(bot: Bot) -> None:
     message = click(bot, ACTION_HELPFUL)["message"]
     click(bot, ACTION_NOT_IT, message=message)

@@ -110,9 +110,9 @@ def test_an_error_left_unanswered_logs_why(bot: Bot, caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.INFO, logger="errdesk.decision"):
         deliver(bot, event)
     (record,) = decision_lines(caplog)
-    assert "no reply, ftp 425 (a rule decided: in a thread, only its starter" in (
-        record.getMessage()
-    ), record.getMessage()
+    line = record.getMessage()
+    assert "no reply, ftp 425 (a rule decided: in a thread, only its starter" in line, line
+    assert f"{event['ts']} in thread 1700000200.000100:" in line, f"the thread it sits in: {line}"
 
 
 def test_a_message_without_an_error_logs_no_decision(

@@ -4,6 +4,7 @@ its thread, errdesk's own answers left alone."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -198,3 +199,40 @@ def test_a_picked_log_too_long_for_a_button_is_shared_with_the_answer_that_was_s
     assert verdict_of(shared) == verdict_of(seen), (
         "the shared answer is the one seen privately, not the code's generic one"
     )
+
+
+def missed_reports(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "errdesk.decision" and getattr(record, "asked_after_silence", False)
+    ]
+
+
+def test_asking_about_a_message_the_auto_reply_left_unanswered_logs_the_miss(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    quoted = "We changed the upload code so a 425 from the server is retried once."
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        pick(bot, quoted, channel="C0HELP001")
+    (line,) = missed_reports(caplog)
+    assert ": no reply, ftp 425 (" in line, f"the decision it had made, to label later: {line}"
+    assert "C0HELP001:" in line, f"the channel and ts name the message: {line}"
+    assert "retried once" not in line, "the message's text is never logged"
+
+
+def test_asking_about_a_message_the_auto_reply_answered_logs_no_miss(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        pick(bot, ERROR, channel="C0HELP001")
+    assert missed_reports(caplog) == [], "errdesk would have answered it unasked: no miss"
+
+
+def test_asking_about_a_message_outside_the_auto_reply_channels_logs_no_miss(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    quoted = "We changed the upload code so a 425 from the server is retried once."
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        pick(bot, quoted)
+    assert missed_reports(caplog) == [], "errdesk never decides unasked in that channel"

@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.web import WebClient
 
 from bot import metrics
+from bot.config import Settings
 from bot.engine import Answer, Conversation, Entry, Question
 from bot.engine.secrets import KIND_LABELS
 from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
@@ -58,7 +59,7 @@ class MessageText:
 
 
 def message_text(
-    client: WebClient, services: Services, message: Mapping[str, Any], bot_user_id: str | None
+    client: WebClient, settings: Settings, message: Mapping[str, Any], bot_user_id: str | None
 ) -> MessageText:
     """The words of `message` without mentions of the bot, what its attachments say, then its
     text files' contents."""
@@ -71,7 +72,7 @@ def message_text(
     files = message.get("files")
     if isinstance(files, list) and files:
         budget = MAX_MESSAGE_CHARS - len(parts[0])
-        shared = shared_text(client, files, services.settings.slack_api_url, budget)
+        shared = shared_text(client, files, settings.slack_api_url, budget)
         parts += shared.texts
         notes += shared.notes
     return MessageText("\n".join(part for part in parts if part), tuple(notes))
@@ -371,7 +372,9 @@ def read_again(
 ) -> MessageText | None:
     """The text of the message at `where`, read as it is now; None when it is gone."""
     message = message_at(client, channel, where)
-    return message_text(client, services, message, bot_user_id) if message is not None else None
+    if message is None:
+        return None
+    return message_text(client, services.settings, message, bot_user_id)
 
 
 def clicked_channel(body: Mapping[str, Any]) -> str | None:

@@ -41,7 +41,7 @@ def reply_to_mention(
     channel, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
 
-    read = messages.message_text(client, services, event, bot_user_id)
+    read = messages.message_text(client, services.settings, event, bot_user_id)
     asked, question, source_ts = _read_mention(services, client, event, read, bot_user_id)
     if question.kind == "nothing":
         count_unrecognized("mention")
@@ -84,7 +84,7 @@ def _read_mention(
         return read, question, ts
     parent = _first_message(client, str(event["channel"]), str(thread_ts))
     if parent is not None:
-        parent_read = messages.message_text(client, services, parent, bot_user_id)
+        parent_read = messages.message_text(client, services.settings, parent, bot_user_id)
         first = engine.ask(parent_read.text, loose=False)
         if first.kind in ("answer", "family"):
             return parent_read, first, str(thread_ts)

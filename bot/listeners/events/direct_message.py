@@ -54,7 +54,7 @@ def answer_direct(
     if not messages.first_answer(services.store, body, event):
         return "duplicate"
     channel, ts = str(event["channel"]), str(event["ts"])
-    read = messages.message_text(client, services, event, bot_user_id)
+    read = messages.message_text(client, services.settings, event, bot_user_id)
     question = services.engine.ask(read.text)
     if question.kind == "nothing":
         count_unrecognized("direct")

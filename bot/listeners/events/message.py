@@ -48,7 +48,7 @@ def auto_reply(
     if not messages.first_delivery(store, body):
         return "duplicate"
 
-    read = messages.message_text(client, services, event, bot_user_id)
+    read = messages.message_text(client, services.settings, event, bot_user_id)
     answer = services.engine.explain(read.text, messages.conversation_of(event))
     messages.warn_privately(services, client, event, answer.secrets)
     messages.log_decision(answer, channel, event, services.engine.model.threshold)

@@ -58,7 +58,7 @@ def explain_picked(
     if from_errdesk(message, bot_user_id, bot_id):
         respond_with(response_url, OWN_ANSWER, response_type="ephemeral")
         return "ignored"
-    read = message_text(client, services, message, bot_user_id)
+    read = message_text(client, services.settings, message, bot_user_id)
     # A message with no text to read (an image alone) has no error in it; asked nothing,
     # the engine would answer with /errcode's usage instead.
     question = services.engine.ask(read.text) if read.text else Question("nothing")

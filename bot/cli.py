@@ -163,6 +163,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"splits to average over (the fixed one, then reshuffled ones; {CURVE_SPLITS})",
     )
     curve.set_defaults(handler=_model_curve)
+    draft = model_verbs.add_parser(
+        "draft",
+        help="a draft of the site's own labelled messages, from errdesk's JSON log and Slack",
+    )
+    draft.add_argument("log", nargs="+", help="errdesk's log files (ERRDESK_LOG_FORMAT=json)")
+    draft.add_argument("--out", type=Path, required=True, help="the JSONL file to write")
+    draft.set_defaults(handler=_model_draft)
     frequent = _corpus_action(
         model_verbs, "words", "the words frequent enough to weigh one by one, as a vocabulary list"
     )
@@ -461,6 +468,48 @@ def _model_curve(args: argparse.Namespace, settings: Settings) -> int:
 
     print(learning_curve(_training_engine(settings), args.corpus, args.splits).render())
     return 0
+
+
+def _model_draft(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the messages errdesk's log suggests labels for, read again from Slack."""
+    if not settings.bot_token:
+        print(
+            "errdesk: model draft reads the logged messages again from Slack: set "
+            "SLACK_BOT_TOKEN (the bot's token; the bot must still be in their channels)",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.app import create_client
+    from bot.drafting import labels_from_log, write_draft
+    from bot.listeners.slack_calls import call
+
+    try:
+        lines = [line for path in args.log for line in _lines_of(path)]
+    except OSError as error:
+        print(f"errdesk: {error.filename}: cannot be read ({error.strerror})", file=sys.stderr)
+        return 2
+    drafted = labels_from_log(lines)
+    client = create_client(settings)
+    identity = call("auth.test", client.auth_test)
+    if identity is None:
+        print("errdesk: Slack did not accept SLACK_BOT_TOKEN (auth.test failed)", file=sys.stderr)
+        return 2
+    bot_user_id = str(identity.get("user_id") or "") or None
+    with args.out.open("w", encoding="utf-8") as out:
+        written, gone = write_draft(client, settings, drafted.labels, out, bot_user_id)
+    wanted = sum(1 for label in drafted.labels if label.expect_reply)
+    print(
+        f"wrote {args.out}: {written} draft labels ({wanted} suggested wanting a reply, "
+        f"{len(drafted.labels) - wanted} none) to check before training; passed over: {gone} "
+        f"no longer readable (deleted, or out of the bot's reach), {drafted.tied_votes} tied "
+        f"vote(s), {drafted.unmatched_votes} vote(s) whose decision the log does not hold"
+    )
+    return 0
+
+
+def _lines_of(path: str) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        return list(stream)
 
 
 def _positive_whole_number(text: str) -> int:

@@ -60,6 +60,7 @@ def record_feedback(
             "entry": str(action.get("value") or "")[:20],
             "channel": channel,
             "thread_ts": thread_ts if isinstance(thread_ts, str) else None,
+            "votes": dict(tallies),
         },
     )
     response_url = body.get("response_url")

@@ -291,10 +291,10 @@ class WordLists:
     each), so a dozen lists of hundreds cost little more than the message has words."""
 
     names: tuple[str, ...]
-    # Each single word, and the lists (by position in `names`) that hold it.
-    by_word: Mapping[str, tuple[int, ...]]
-    # Phrases by their first word, each with its list: sought only where the text holds it.
-    by_first: Mapping[str, tuple[tuple[int, str], ...]]
+    # Each word some item begins with: the lists (by position in `names`) that hold it as a
+    # single word, and the phrases it begins, each with its list (sought only where the text
+    # holds the word). One table: one look-up a word of the message.
+    by_head: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]]
     # Items of scripts written without spaces, sought as they are when the text has such script.
     unspaced: tuple[tuple[int, str], ...]
     # Phrases that begin with no word: sought in every text.
@@ -319,8 +319,10 @@ class WordLists:
                     headless.append((index, item))
         return cls(
             tuple(lists),
-            {word: tuple(indexes) for word, indexes in by_word.items()},
-            {word: tuple(phrases) for word, phrases in by_first.items()},
+            {
+                head: (tuple(by_word.get(head, ())), tuple(by_first.get(head, ())))
+                for head in (*by_word, *by_first)
+            },
             tuple(unspaced),
             tuple(headless),
         )
@@ -338,16 +340,19 @@ class WordLists:
         listed = self.names.index(itemized) if itemized is not None else -1
         lowered = words.lowered
         counts = words.counts
-        # Only the words some item begins with, picked out at C speed, in the text's order.
-        for word in filter(self.heads.__contains__, counts):
-            holding = self.by_word.get(word)
-            if holding is not None:
+        by_head = self.by_head
+        for word in counts:
+            head = by_head.get(word)
+            if head is None:
+                continue
+            holding, phrases = head
+            if holding:
                 occurrences = counts[word]
                 for index in holding:
                     totals[index] += occurrences
                 if listed in holding:
                     items.append(word)
-            for index, phrase in self.by_first.get(word, ()):
+            for index, phrase in phrases:
                 found = lowered.count(phrase)
                 totals[index] += found
                 if found and index == listed:
@@ -366,16 +371,12 @@ class WordLists:
         return self.items.any_in(lowered)
 
     @cached_property
-    def heads(self) -> frozenset[str]:
-        """The words an item begins with: a single word, or a phrase's first."""
-        return frozenset((*self.by_word, *self.by_first))
-
-    @cached_property
     def items(self) -> Substrings:
         """Every item of the lists, sought together."""
-        phrases = (phrase for group in self.by_first.values() for _, phrase in group)
+        words = (word for word, (holding, _) in self.by_head.items() if holding)
+        phrases = (phrase for _, group in self.by_head.values() for _, phrase in group)
         sought = (item for _, item in (*self.unspaced, *self.headless))
-        return Substrings.of((*self.by_word, *phrases, *sought))
+        return Substrings.of((*words, *phrases, *sought))
 
     def _sought_as_they_are(self, words: Words) -> tuple[tuple[int, str], ...]:
         return self.unspaced + self.headless if words.unspaced else self.headless
@@ -385,7 +386,8 @@ class Words(NamedTuple):
     """A text's words, read once: lower case, counted (a named tuple, like Shape)."""
 
     lowered: str
-    counts: Counter[str]
+    # Each distinct word, in the order the text first says it, with how often it says it.
+    counts: Mapping[str, int]
     # Whether the text holds a script written without spaces: only then are its items sought.
     unspaced: bool
 
@@ -393,7 +395,10 @@ class Words(NamedTuple):
     def of(cls, text: str) -> Words:
         lowered = text.lower()
         unspaced = not lowered.isascii() and _CJK.search(lowered) is not None
-        return cls(lowered, Counter(WORD_TOKEN.findall(lowered)), unspaced)
+        tokens = WORD_TOKEN.findall(lowered)
+        # Most chat lines say no word twice: each word once is counted without a Counter.
+        once = dict.fromkeys(tokens, 1)
+        return cls(lowered, once if len(once) == len(tokens) else Counter(tokens), unspaced)
 
 
 # The word lists counted over the whole message, over the decisive finding's sentence (each a

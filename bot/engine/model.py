@@ -12,6 +12,7 @@ quoted line"); what it weighs is in the model file, not in this code.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import math
@@ -38,13 +39,21 @@ WORD_FEATURE = "word:"
 # How far into a message its opening reaches: a greeting, an @mention of someone.
 _OPENING_CHARS = 40
 _MENTION = GuardedPattern.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
-_VERSION = GuardedPattern.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
+# Each match holds a full stop before a digit or the word "version": most texts hold a full
+# stop, fewer one before a digit (`required_strings` cannot say it of a digit, any digit).
+_VERSION = GuardedPattern(
+    re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I),
+    (*(f".{digit}" for digit in "0123456789"), "version"),
+)
 # An error label just before a finding: "error: Host key verification failed", "Exception: ...".
 _ERROR_LABEL_BEFORE = re.compile(
     r"(?:\b(?:error|err|exception|fatal|failed|failure|warning)|\w(?:Exception|Error))\w*\s*"
     r"(?:\(\d+\))?\s*[:=]\s*[\"'`(\[]?\s*$",
     re.I,
 )
+# What a text before a finding ends with (but for spaces) when an error label precedes it: the
+# label's colon or equals sign, or the quote or bracket after it.
+_ERROR_LABEL_ENDS = frozenset(":=\"'`([")
 # A yes-or-no question whose subject is the code: "Is ECONNRESET a retryable error?"
 _QUESTION_ABOUT = re.compile(
     r"^\W*(?:is|are|can|could|should|does|do|will|would|shall|must)\s+(?:an?\s+|the\s+)?\S*$", re.I
@@ -95,7 +104,7 @@ _LOG_LINE = re.compile(
 )
 # A question: "?" before a space or the end, and the full-width "？" of Chinese and Japanese,
 # which the next word follows with no space.
-_QUESTION = re.compile(r"\?(?:\s|$)|？")
+_QUESTION = GuardedPattern.compile(r"\?(?:\s|$)|？")
 _DIFF = GuardedPattern.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
 _STACK = GuardedPattern.compile(
     r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
@@ -116,7 +125,7 @@ _COPULA_AFTER_CODE = GuardedPattern.compile(
 # A config value: a key whose value is a list of codes or names ("on_errno: [ECONNRESET, ...]").
 _CONFIG_LIST = GuardedPattern.compile(r"^\s*[\"']?[\w.-]+[\"']?\s*[:=]\s*\[[^\]\n]*,", re.M)
 # A commit or PR title's type or scope: "fix:", "feat(ftp):", "[zh-tw]:", "docs -".
-_TITLE_PREFIX = re.compile(
+_TITLE_PREFIX = GuardedPattern.compile(
     r"^\W*(?:\[[^\]\n]{1,30}\]|\w+(?:\([^)\n]{1,30}\))?!?)\s*:\s|^\W*\w+\s+-\s"
 )
 _INLINE_CODE = GuardedPattern.compile(r"`[^`\n]{1,80}`")
@@ -482,14 +491,14 @@ class FeatureReader:
         first_person = counts["talk.report.first_person"]
         meeting = counts["talk.report.meeting"]
         features = {
-            "question": float(bool(_QUESTION.search(text))),
+            "question": float(_QUESTION.search(text, lowered) is not None),
             "first_person": _capped(first_person),
             "meeting_verbs": _capped(meeting),
             "first_person_meeting": float(first_person > 0 and meeting > 0),
             "help_words": _capped(counts["talk.report.help"]),
             "advice_words": _capped(counts["talk.report.advice"]),
             "asks_for_details": _capped(counts["talk.report.asks_back"]),
-            "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
+            "title_prefix": float(_TITLE_PREFIX.match(text, lowered) is not None),
             "bug_template": _capped(counts["talk.report.bug_template"]),
             "pr_template": _capped(counts["talk.talk.pr_template"]),
             "opens_with_greeting": float(
@@ -513,13 +522,16 @@ class FeatureReader:
             "stack_trace": float(_STACK.search(text, lowered) is not None),
             "links": _capped(_LINK.count(text, lowered)),
             "code_fence": float(_FENCE in text),
-            "quoted_lines": float(any(line.lstrip().startswith(">") for line in nonblank)),
+            "quoted_lines": float(
+                ">" in text and any(line.lstrip().startswith(">") for line in nonblank)
+            ),
             "code_syntax": _capped(len(_CODE_SYNTAX.findall(text))),
             "log_lines": sum(bool(_LOG_LINE.match(line)) for line in nonblank) / len(nonblank),
             "length": math.log10(1 + len(text)),
             "lines": math.log1p(len(nonblank)),
             "single_line": float(len(nonblank) == 1),
-            "cjk": float(not text.isascii() and _CJK.search(text) is not None),
+            # Chinese, Japanese and Korean script, as the words' reading saw (no case to lower).
+            "cjk": float(words.unspaced),
         }
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
@@ -641,7 +653,8 @@ class FeatureReader:
         start = finding.span[0]
         low = line_start(text, start)
         line = text[low : line_end(text, start)]
-        fences_before = sum(1 for offset in shape.fences if offset < start)
+        # The fences are in the text's order: those before the finding, at C speed.
+        fences_before = bisect.bisect_left(shape.fences, start)
         first_line_end = text.find("\n")
         lowered = line.lower()
         column = start - low
@@ -649,7 +662,7 @@ class FeatureReader:
         in_link = _covers(_URL, line, lowered, column)
         return {
             "in_link": float(in_link),
-            "after_error_label": float(_ERROR_LABEL_BEFORE.search(text, low, start) is not None),
+            "after_error_label": float(_after_error_label(text, low, start)),
             "in_inline_code": float(inline),
             "in_log_line": float(bool(_LOG_LINE.match(line))),
             "in_quote": float(line.lstrip().startswith(">")),
@@ -668,10 +681,22 @@ def _diff(text: str, lowered: str) -> float:
     return float(_DIFF.search(text, lowered) is not None)
 
 
+def _after_error_label(text: str, low: int, start: int) -> bool:
+    """Whether an error label ends just before `start` on its line (`low` is where the line
+    begins): only a text that ends as a label does is searched."""
+    before = text[low:start].rstrip()
+    return (
+        before[-1:] in _ERROR_LABEL_ENDS
+        and _ERROR_LABEL_BEFORE.search(text, low, start) is not None
+    )
+
+
 def _covers(pattern: GuardedPattern, line: str, lowered: str, column: int) -> bool:
     """Whether a match of the pattern on the line (`lowered` is its lower case) covers the
     column; a line its guard rules out costs no scan."""
-    return any(m.start() <= column < m.end() for m in pattern.finditer(line, lowered))
+    return pattern.may_match(line, lowered) and any(
+        m.start() <= column < m.end() for m in pattern.pattern.finditer(line)
+    )
 
 
 def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:
@@ -727,10 +752,13 @@ def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around a span: back to a full stop or line break, on to the next."""
     low = max(0, start - 200)
     left = max(text.rfind(".", low, start), text.rfind("\n", low, start), low - 1)
-    stops = [
-        i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
-    ]
-    return text[left + 1 : min([*stops, end + 200])]
+    stop = end + 200
+    # The nearer of the next full stop and line break, each sought only up to the nearest yet.
+    for mark in (".", "\n"):
+        found = text.find(mark, end, stop)
+        if found != -1:
+            stop = found
+    return text[left + 1 : stop]
 
 
 # ---------------------------------------------------------------- the file

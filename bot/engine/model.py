@@ -290,6 +290,9 @@ class Shape(NamedTuple):
     # (most chat lines) has them already.
     words: Words
     counts: Mapping[str, int]
+    # Whether each line that is not blank is a log line: a finding's line is one of them,
+    # unless it reaches too far to be taken whole.
+    log_lines: Mapping[str, bool]
 
 
 @dataclass(frozen=True)
@@ -484,6 +487,7 @@ class FeatureReader:
         opening = text[:_OPENING_CHARS]
         lowered_opening = lowered if len(text) <= _OPENING_CHARS else opening.lower()
         nonblank = [line for line in text.split("\n") if line.strip()] or [""]
+        log_lines = {line: _LOG_LINE.match(line) is not None for line in nonblank}
         first = _FIRST_WORD.match(text)
         first_word = first["word"].lower() if first else ""
         first_stem = _stem(first_word)
@@ -526,7 +530,7 @@ class FeatureReader:
                 ">" in text and any(line.lstrip().startswith(">") for line in nonblank)
             ),
             "code_syntax": _capped(len(_CODE_SYNTAX.findall(text))),
-            "log_lines": sum(bool(_LOG_LINE.match(line)) for line in nonblank) / len(nonblank),
+            "log_lines": sum(log_lines[line] for line in nonblank) / len(nonblank),
             "length": math.log10(1 + len(text)),
             "lines": math.log1p(len(nonblank)),
             "single_line": float(len(nonblank) == 1),
@@ -536,7 +540,7 @@ class FeatureReader:
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in _FENCES.finditer(text, lowered))
-        return Shape(features, fences, text.find(AFTERMATH_LINE), words, counts)
+        return Shape(features, fences, text.find(AFTERMATH_LINE), words, counts, log_lines)
 
     def _opens_with_greeting(self, text: str, words: Words, opening: str, lowered: str) -> bool:
         """Whether the opening (`lowered` is its lower case) holds a greeting; its words are
@@ -660,11 +664,12 @@ class FeatureReader:
         column = start - low
         inline = _covers(_INLINE_CODE, line, lowered, column)
         in_link = _covers(_URL, line, lowered, column)
+        logged = shape.log_lines.get(line)
         return {
             "in_link": float(in_link),
             "after_error_label": float(_after_error_label(text, low, start)),
             "in_inline_code": float(inline),
-            "in_log_line": float(bool(_LOG_LINE.match(line))),
+            "in_log_line": float(_LOG_LINE.match(line) is not None if logged is None else logged),
             "in_quote": float(line.lstrip().startswith(">")),
             "in_code_fence": float(fences_before % 2 == 1),
             "on_first_line": float(first_line_end == -1 or start < first_line_end),

@@ -12,6 +12,7 @@ quoted line"); what it weighs is in the model file, not in this code.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import math
@@ -38,13 +39,21 @@ WORD_FEATURE = "word:"
 # How far into a message its opening reaches: a greeting, an @mention of someone.
 _OPENING_CHARS = 40
 _MENTION = GuardedPattern.compile(r"(?<![\w.])@[A-Za-z][\w-]{1,38}\b")
-_VERSION = GuardedPattern.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I)
+# Each match holds a full stop before a digit or the word "version": most texts hold a full
+# stop, fewer one before a digit (`required_strings` cannot say it of a digit, any digit).
+_VERSION = GuardedPattern(
+    re.compile(r"\bv?\d+\.\d+(?:\.\d+)+\b|\bversion\s+\d", re.I),
+    (*(f".{digit}" for digit in "0123456789"), "version"),
+)
 # An error label just before a finding: "error: Host key verification failed", "Exception: ...".
 _ERROR_LABEL_BEFORE = re.compile(
     r"(?:\b(?:error|err|exception|fatal|failed|failure|warning)|\w(?:Exception|Error))\w*\s*"
     r"(?:\(\d+\))?\s*[:=]\s*[\"'`(\[]?\s*$",
     re.I,
 )
+# What a text before a finding ends with (but for spaces) when an error label precedes it: the
+# label's colon or equals sign, or the quote or bracket after it.
+_ERROR_LABEL_ENDS = frozenset(":=\"'`([")
 # A yes-or-no question whose subject is the code: "Is ECONNRESET a retryable error?"
 _QUESTION_ABOUT = re.compile(
     r"^\W*(?:is|are|can|could|should|does|do|will|would|shall|must)\s+(?:an?\s+|the\s+)?\S*$", re.I
@@ -95,7 +104,7 @@ _LOG_LINE = re.compile(
 )
 # A question: "?" before a space or the end, and the full-width "？" of Chinese and Japanese,
 # which the next word follows with no space.
-_QUESTION = re.compile(r"\?(?:\s|$)|？")
+_QUESTION = GuardedPattern.compile(r"\?(?:\s|$)|？")
 _DIFF = GuardedPattern.compile(r"^(?:diff --git|@@ |\+\+\+ |--- a/)", re.M)
 _STACK = GuardedPattern.compile(
     r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread", re.M
@@ -116,7 +125,7 @@ _COPULA_AFTER_CODE = GuardedPattern.compile(
 # A config value: a key whose value is a list of codes or names ("on_errno: [ECONNRESET, ...]").
 _CONFIG_LIST = GuardedPattern.compile(r"^\s*[\"']?[\w.-]+[\"']?\s*[:=]\s*\[[^\]\n]*,", re.M)
 # A commit or PR title's type or scope: "fix:", "feat(ftp):", "[zh-tw]:", "docs -".
-_TITLE_PREFIX = re.compile(
+_TITLE_PREFIX = GuardedPattern.compile(
     r"^\W*(?:\[[^\]\n]{1,30}\]|\w+(?:\([^)\n]{1,30}\))?!?)\s*:\s|^\W*\w+\s+-\s"
 )
 _INLINE_CODE = GuardedPattern.compile(r"`[^`\n]{1,80}`")
@@ -281,6 +290,9 @@ class Shape(NamedTuple):
     # (most chat lines) has them already.
     words: Words
     counts: Mapping[str, int]
+    # Whether each line that is not blank is a log line: a finding's line is one of them,
+    # unless it reaches too far to be taken whole.
+    log_lines: Mapping[str, bool]
 
 
 @dataclass(frozen=True)
@@ -291,10 +303,10 @@ class WordLists:
     each), so a dozen lists of hundreds cost little more than the message has words."""
 
     names: tuple[str, ...]
-    # Each single word, and the lists (by position in `names`) that hold it.
-    by_word: Mapping[str, tuple[int, ...]]
-    # Phrases by their first word, each with its list: sought only where the text holds it.
-    by_first: Mapping[str, tuple[tuple[int, str], ...]]
+    # Each word some item begins with: the lists (by position in `names`) that hold it as a
+    # single word, and the phrases it begins, each with its list (sought only where the text
+    # holds the word). One table: one look-up a word of the message.
+    by_head: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]]
     # Items of scripts written without spaces, sought as they are when the text has such script.
     unspaced: tuple[tuple[int, str], ...]
     # Phrases that begin with no word: sought in every text.
@@ -319,8 +331,10 @@ class WordLists:
                     headless.append((index, item))
         return cls(
             tuple(lists),
-            {word: tuple(indexes) for word, indexes in by_word.items()},
-            {word: tuple(phrases) for word, phrases in by_first.items()},
+            {
+                head: (tuple(by_word.get(head, ())), tuple(by_first.get(head, ())))
+                for head in (*by_word, *by_first)
+            },
             tuple(unspaced),
             tuple(headless),
         )
@@ -338,16 +352,19 @@ class WordLists:
         listed = self.names.index(itemized) if itemized is not None else -1
         lowered = words.lowered
         counts = words.counts
-        # Only the words some item begins with, picked out at C speed, in the text's order.
-        for word in filter(self.heads.__contains__, counts):
-            holding = self.by_word.get(word)
-            if holding is not None:
+        by_head = self.by_head
+        for word in counts:
+            head = by_head.get(word)
+            if head is None:
+                continue
+            holding, phrases = head
+            if holding:
                 occurrences = counts[word]
                 for index in holding:
                     totals[index] += occurrences
                 if listed in holding:
                     items.append(word)
-            for index, phrase in self.by_first.get(word, ()):
+            for index, phrase in phrases:
                 found = lowered.count(phrase)
                 totals[index] += found
                 if found and index == listed:
@@ -366,16 +383,12 @@ class WordLists:
         return self.items.any_in(lowered)
 
     @cached_property
-    def heads(self) -> frozenset[str]:
-        """The words an item begins with: a single word, or a phrase's first."""
-        return frozenset((*self.by_word, *self.by_first))
-
-    @cached_property
     def items(self) -> Substrings:
         """Every item of the lists, sought together."""
-        phrases = (phrase for group in self.by_first.values() for _, phrase in group)
+        words = (word for word, (holding, _) in self.by_head.items() if holding)
+        phrases = (phrase for _, group in self.by_head.values() for _, phrase in group)
         sought = (item for _, item in (*self.unspaced, *self.headless))
-        return Substrings.of((*self.by_word, *phrases, *sought))
+        return Substrings.of((*words, *phrases, *sought))
 
     def _sought_as_they_are(self, words: Words) -> tuple[tuple[int, str], ...]:
         return self.unspaced + self.headless if words.unspaced else self.headless
@@ -385,7 +398,8 @@ class Words(NamedTuple):
     """A text's words, read once: lower case, counted (a named tuple, like Shape)."""
 
     lowered: str
-    counts: Counter[str]
+    # Each distinct word, in the order the text first says it, with how often it says it.
+    counts: Mapping[str, int]
     # Whether the text holds a script written without spaces: only then are its items sought.
     unspaced: bool
 
@@ -393,7 +407,10 @@ class Words(NamedTuple):
     def of(cls, text: str) -> Words:
         lowered = text.lower()
         unspaced = not lowered.isascii() and _CJK.search(lowered) is not None
-        return cls(lowered, Counter(WORD_TOKEN.findall(lowered)), unspaced)
+        tokens = WORD_TOKEN.findall(lowered)
+        # Most chat lines say no word twice: each word once is counted without a Counter.
+        once = dict.fromkeys(tokens, 1)
+        return cls(lowered, once if len(once) == len(tokens) else Counter(tokens), unspaced)
 
 
 # The word lists counted over the whole message, over the decisive finding's sentence (each a
@@ -470,6 +487,7 @@ class FeatureReader:
         opening = text[:_OPENING_CHARS]
         lowered_opening = lowered if len(text) <= _OPENING_CHARS else opening.lower()
         nonblank = [line for line in text.split("\n") if line.strip()] or [""]
+        log_lines = {line: _LOG_LINE.match(line) is not None for line in nonblank}
         first = _FIRST_WORD.match(text)
         first_word = first["word"].lower() if first else ""
         first_stem = _stem(first_word)
@@ -477,14 +495,14 @@ class FeatureReader:
         first_person = counts["talk.report.first_person"]
         meeting = counts["talk.report.meeting"]
         features = {
-            "question": float(bool(_QUESTION.search(text))),
+            "question": float(_QUESTION.search(text, lowered) is not None),
             "first_person": _capped(first_person),
             "meeting_verbs": _capped(meeting),
             "first_person_meeting": float(first_person > 0 and meeting > 0),
             "help_words": _capped(counts["talk.report.help"]),
             "advice_words": _capped(counts["talk.report.advice"]),
             "asks_for_details": _capped(counts["talk.report.asks_back"]),
-            "title_prefix": float(_TITLE_PREFIX.match(text) is not None),
+            "title_prefix": float(_TITLE_PREFIX.match(text, lowered) is not None),
             "bug_template": _capped(counts["talk.report.bug_template"]),
             "pr_template": _capped(counts["talk.talk.pr_template"]),
             "opens_with_greeting": float(
@@ -508,18 +526,21 @@ class FeatureReader:
             "stack_trace": float(_STACK.search(text, lowered) is not None),
             "links": _capped(_LINK.count(text, lowered)),
             "code_fence": float(_FENCE in text),
-            "quoted_lines": float(any(line.lstrip().startswith(">") for line in nonblank)),
+            "quoted_lines": float(
+                ">" in text and any(line.lstrip().startswith(">") for line in nonblank)
+            ),
             "code_syntax": _capped(len(_CODE_SYNTAX.findall(text))),
-            "log_lines": sum(bool(_LOG_LINE.match(line)) for line in nonblank) / len(nonblank),
+            "log_lines": sum(log_lines[line] for line in nonblank) / len(nonblank),
             "length": math.log10(1 + len(text)),
             "lines": math.log1p(len(nonblank)),
             "single_line": float(len(nonblank) == 1),
-            "cjk": float(not text.isascii() and _CJK.search(text) is not None),
+            # Chinese, Japanese and Korean script, as the words' reading saw (no case to lower).
+            "cjk": float(words.unspaced),
         }
         for word in discourse:
             features[WORD_FEATURE + word] = 1.0
         fences = tuple(m.start() for m in _FENCES.finditer(text, lowered))
-        return Shape(features, fences, text.find(AFTERMATH_LINE), words, counts)
+        return Shape(features, fences, text.find(AFTERMATH_LINE), words, counts, log_lines)
 
     def _opens_with_greeting(self, text: str, words: Words, opening: str, lowered: str) -> bool:
         """Whether the opening (`lowered` is its lower case) holds a greeting; its words are
@@ -636,17 +657,19 @@ class FeatureReader:
         start = finding.span[0]
         low = line_start(text, start)
         line = text[low : line_end(text, start)]
-        fences_before = sum(1 for offset in shape.fences if offset < start)
+        # The fences are in the text's order: those before the finding, at C speed.
+        fences_before = bisect.bisect_left(shape.fences, start)
         first_line_end = text.find("\n")
         lowered = line.lower()
         column = start - low
         inline = _covers(_INLINE_CODE, line, lowered, column)
         in_link = _covers(_URL, line, lowered, column)
+        logged = shape.log_lines.get(line)
         return {
             "in_link": float(in_link),
-            "after_error_label": float(_ERROR_LABEL_BEFORE.search(text, low, start) is not None),
+            "after_error_label": float(_after_error_label(text, low, start)),
             "in_inline_code": float(inline),
-            "in_log_line": float(bool(_LOG_LINE.match(line))),
+            "in_log_line": float(_LOG_LINE.match(line) is not None if logged is None else logged),
             "in_quote": float(line.lstrip().startswith(">")),
             "in_code_fence": float(fences_before % 2 == 1),
             "on_first_line": float(first_line_end == -1 or start < first_line_end),
@@ -663,10 +686,22 @@ def _diff(text: str, lowered: str) -> float:
     return float(_DIFF.search(text, lowered) is not None)
 
 
+def _after_error_label(text: str, low: int, start: int) -> bool:
+    """Whether an error label ends just before `start` on its line (`low` is where the line
+    begins): only a text that ends as a label does is searched."""
+    before = text[low:start].rstrip()
+    return (
+        before[-1:] in _ERROR_LABEL_ENDS
+        and _ERROR_LABEL_BEFORE.search(text, low, start) is not None
+    )
+
+
 def _covers(pattern: GuardedPattern, line: str, lowered: str, column: int) -> bool:
     """Whether a match of the pattern on the line (`lowered` is its lower case) covers the
     column; a line its guard rules out costs no scan."""
-    return any(m.start() <= column < m.end() for m in pattern.finditer(line, lowered))
+    return pattern.may_match(line, lowered) and any(
+        m.start() <= column < m.end() for m in pattern.pattern.finditer(line)
+    )
 
 
 def _wrapping(finding: Finding, findings: list[Finding], text: str) -> dict[str, float]:
@@ -722,10 +757,13 @@ def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around a span: back to a full stop or line break, on to the next."""
     low = max(0, start - 200)
     left = max(text.rfind(".", low, start), text.rfind("\n", low, start), low - 1)
-    stops = [
-        i for i in (text.find(".", end, end + 200), text.find("\n", end, end + 200)) if i != -1
-    ]
-    return text[left + 1 : min([*stops, end + 200])]
+    stop = end + 200
+    # The nearer of the next full stop and line break, each sought only up to the nearest yet.
+    for mark in (".", "\n"):
+        found = text.find(mark, end, stop)
+        if found != -1:
+            stop = found
+    return text[left + 1 : stop]
 
 
 # ---------------------------------------------------------------- the file

@@ -461,6 +461,9 @@ class GuardedPattern:
     def search(self, text: str, lowered: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self.may_match(text, lowered) else None
 
+    def match(self, text: str, lowered: str) -> re.Match[str] | None:
+        return self.pattern.match(text) if self.may_match(text, lowered) else None
+
     def count(self, text: str, lowered: str) -> int:
         """How many matches `text` holds, as many as `findall` finds."""
         return len(self.pattern.findall(text)) if self.may_match(text, lowered) else 0

@@ -38,8 +38,6 @@ from bot.state import EXPLAINED_THREAD_TTL, SEEN_EVENT_TTL, StateStore
 
 log = logging.getLogger("errdesk.decision")
 
-# How many of the features that pushed a decision most its log line names.
-LOGGED_FEATURES = 3
 # What a decision's log line says it was: the auto-reply's own, or the same decision made again
 # for a message someone asked about after errdesk had stayed quiet on it.
 AUTO_REPLY_DECISION = "Auto-reply decision on"
@@ -156,9 +154,10 @@ def log_decision(
     occasion: str = AUTO_REPLY_DECISION,
 ) -> None:
     """One line for each message of an auto-reply channel that holds an error, answered or
-    not: what decided, the reply probability against the threshold and the features that
-    pushed it most, for an admin asking why errdesk spoke there or stayed quiet (the same as
-    `errdesk explain --why`). The message's text is not logged; its channel, ts and thread name
+    not: what decided, a rule or the reply probability against the threshold, for an admin
+    asking why errdesk spoke there or stayed quiet (`errdesk explain --why` on the message
+    names the features; working them out here would double the cost of a message). The
+    message's text is not logged; its channel, ts and thread name
     it, as a vote's line names the thread of the reply it judged."""
     decisive = answer.decisive
     if decisive is None:
@@ -166,16 +165,13 @@ def log_decision(
     ts = str(message.get("ts") or "?")
     thread_ts = str(message.get("thread_ts") or ts)
     where = f"{channel}:{ts}" if thread_ts == ts else f"{channel}:{ts} in thread {thread_ts}"
-    why = answer.why()
+    decision = answer.decision
     entry = f"{decisive.protocol} {decisive.code}"
     said = "replied" if answer.reply else "no reply"
-    if why["rule"] is not None:
-        reason = f"a rule decided: {why['rule']}"
+    if decision.rule is not None:
+        reason = f"a rule decided: {decision.rule}"
     else:
-        pushed = ", ".join(
-            f"{item['feature']} {item['push']:+.2f}" for item in why["features"][:LOGGED_FEATURES]
-        )
-        reason = f"probability {why['probability']:.3f}, threshold {threshold:.3f}; {pushed}"
+        reason = f"probability {decision.probability:.3f}, threshold {threshold:.3f}"
     log.info(
         "%s %s: %s, %s (%s)",
         occasion,
@@ -189,8 +185,8 @@ def log_decision(
             "thread_ts": thread_ts,
             "entry": entry,
             "reply": answer.reply,
-            "probability": why["probability"],
-            "rule": why["rule"],
+            "probability": round(decision.probability, 3),
+            "rule": decision.rule,
             "asked_after_silence": occasion == ASKED_AFTER_SILENCE,
         },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +30,7 @@ from bot.terminal import paste_marks, read_all, read_message
 MAX_JSONL_LINE = 1_048_576
 # Splits `errdesk model curve` averages over by default: one split's curve moves by points
 # where a few messages near a cut change sides; three take about half a minute on the shared
-# corpus.
+# corpora, on two cores (six about 45 seconds).
 CURVE_SPLITS = 3
 CONSOLE_USAGE = (
     "Paste an error line or a client's log, or ask for a code: 425, sftp 3, WSAETIMEDOUT, "
@@ -471,7 +471,8 @@ def _model_curve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _model_draft(args: argparse.Namespace, settings: Settings) -> int:
-    """Write the messages errdesk's log suggests labels for, read again from Slack."""
+    """Write the messages errdesk's log suggests labels for, read again from Slack: 0 when
+    every one was read or is gone, 1 when Slack refused to let the bot read some."""
     if not settings.bot_token:
         print(
             "errdesk: model draft reads the logged messages again from Slack: set "
@@ -479,37 +480,60 @@ def _model_draft(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if not args.out.parent.is_dir():
+        print(f"errdesk: --out {args.out}: its folder does not exist", file=sys.stderr)
+        return 2
     from bot.app import create_client
     from bot.drafting import labels_from_log, write_draft
     from bot.listeners.slack_calls import call
 
     try:
-        lines = [line for path in args.log for line in _lines_of(path)]
+        drafted = labels_from_log(_lines_of(args.log))
     except OSError as error:
         print(f"errdesk: {error.filename}: cannot be read ({error.strerror})", file=sys.stderr)
         return 2
-    drafted = labels_from_log(lines)
+    if not drafted.lines_read:
+        print(
+            "errdesk: no decision or vote lines of errdesk in the log: it is read as "
+            "ERRDESK_LOG_FORMAT=json writes it",
+            file=sys.stderr,
+        )
     client = create_client(settings)
     identity = call("auth.test", client.auth_test)
     if identity is None:
         print("errdesk: Slack did not accept SLACK_BOT_TOKEN (auth.test failed)", file=sys.stderr)
         return 2
     bot_user_id = str(identity.get("user_id") or "") or None
-    with args.out.open("w", encoding="utf-8") as out:
-        written, gone = write_draft(client, settings, drafted.labels, out, bot_user_id)
-    wanted = sum(1 for label in drafted.labels if label.expect_reply)
+    try:
+        with args.out.open("w", encoding="utf-8") as out:
+            written = write_draft(client, settings, drafted.labels, out, bot_user_id)
+    except OSError as error:
+        print(f"errdesk: --out {args.out}: cannot be written ({error.strerror})", file=sys.stderr)
+        return 2
     print(
-        f"wrote {args.out}: {written} draft labels ({wanted} suggested wanting a reply, "
-        f"{len(drafted.labels) - wanted} none) to check before training; passed over: {gone} "
-        f"no longer readable (deleted, or out of the bot's reach), {drafted.tied_votes} tied "
-        f"vote(s), {drafted.unmatched_votes} vote(s) whose decision the log does not hold"
+        f"wrote {args.out}: {written.labels} draft labels ({written.wanting_reply} suggested "
+        f"wanting a reply, {written.labels - written.wanting_reply} none) to check before "
+        "training; passed over: "
+        f"{written.gone} deleted since, {drafted.tied_votes} tied vote(s), "
+        f"{drafted.unmatched_votes} vote(s) whose decision the log does not hold, "
+        f"{drafted.unnamed_lines} line(s) naming no message"
     )
+    if written.unreadable:
+        reasons = ", ".join(f"{reason} {n}" for reason, n in written.unreadable.most_common())
+        print(
+            f"errdesk: Slack refused to let the bot read {written.unreadable.total()} "
+            f"message(s) ({reasons}): is it still in their channels, with its scopes?",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def _lines_of(path: str) -> list[str]:
-    with open(path, encoding="utf-8", errors="replace") as stream:
-        return list(stream)
+def _lines_of(paths: list[str]) -> Iterator[str]:
+    """The lines of the log files, one at a time: a log can be larger than memory."""
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            yield from stream
 
 
 def _positive_whole_number(text: str) -> int:

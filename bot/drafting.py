@@ -12,21 +12,29 @@ a note saying where it came from, for a person to check before training on them.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TextIO
 
 from slack_sdk.web import WebClient
 
 from bot.config import Settings
-from bot.listeners.messages import message_at, message_text
+from bot.engine.secrets import mask
+from bot.listeners.messages import read_again
+from bot.listeners.slack_calls import call
 from bot.render.blocks import Explained
 
 DECISION_LOGGER = "errdesk.decision"
 FEEDBACK_LOGGER = "errdesk.feedback"
 # Said in every drafted label's note: a suggestion drawn from use, not a person's judgement yet.
 DRAFT_NOTE = "DRAFT from errdesk's log, check the label"
-
+# Slack's answers for a message that is no longer there: the message, or its thread, deleted.
+GONE = ("message_not_found", "thread_not_found")
+# The fields a decision's line names its message by, and a vote's line the message its reply
+# explained: without them (a line from an older errdesk, or edited by hand) it names none.
+NAMING_FIELDS = ("channel", "ts", "thread_ts", "entry")
 
 # What each label was drawn from, in its note.
 MISSED = "asked about after the auto-reply stayed quiet: a report it missed?"
@@ -51,43 +59,90 @@ class Drafted:
     """What a log gave: the labels, and what was passed over and why, for the summary."""
 
     labels: list[DraftLabel]
+    # errdesk's own decision and vote lines read: none means a log in the text format.
+    lines_read: int = 0
+    unnamed_lines: int = 0
     tied_votes: int = 0
     unmatched_votes: int = 0
 
 
+@dataclass
+class Written:
+    """What writing the draft gave: labels written, messages gone, and Slack's refusals."""
+
+    labels: int = 0
+    wanting_reply: int = 0
+    gone: int = 0
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A decision or vote line's message: where it is and the code it was about."""
+
+    channel: str
+    thread_ts: str
+    entry: str
+    ts: str
+
+
 def labels_from_log(lines: Iterable[str]) -> Drafted:
-    """The labels the log's lines suggest, one a message (a later line about the same message
-    replaces an earlier one). Lines that are not errdesk's JSON decision or vote lines are
-    skipped: a log holds much else."""
-    # Replies by (channel, thread, code): a code is explained once a thread, so a vote on a
-    # reply in that thread judged that one decision.
-    replied: dict[tuple[str, str, str], str] = {}
-    votes: dict[tuple[str, str, str], dict[str, Any]] = {}
+    """The labels the log's lines suggest, one a message: messages asked about after the
+    auto-reply stayed quiet, and replies whose votes lean one way, each joined to the decision
+    that made the reply by the message both lines name. Other lines are skipped: a log holds
+    much else."""
+    replied: dict[tuple[str, str], _Named] = {}
+    votes: dict[tuple[str, str], tuple[_Named, dict[str, Any]]] = {}
     labels: dict[tuple[str, str], DraftLabel] = {}
-    for record in filter(None, map(_record, lines)):
-        reply = (str(record.get("channel")), str(record.get("thread_ts")), str(record.get("entry")))
-        if record.get("logger") == FEEDBACK_LOGGER and record.get("thread_ts"):
-            tally = record.get("votes")
-            votes[reply] = tally if isinstance(tally, dict) else {}
-        elif record.get("logger") == DECISION_LOGGER and record.get("reply"):
-            replied[reply] = str(record.get("ts"))
-        elif record.get("logger") == DECISION_LOGGER and record.get("asked_after_silence"):
-            label = DraftLabel(*reply, str(record.get("ts")), True, MISSED)
-            labels[(label.channel, label.ts)] = label
     drafted = Drafted([])
-    for reply, tally in votes.items():
+    for record in filter(None, map(_record, lines)):
+        logger = record.get("logger")
+        if logger not in (DECISION_LOGGER, FEEDBACK_LOGGER):
+            continue
+        drafted.lines_read += 1
+        named = _named(record)
+        if named is None:
+            drafted.unnamed_lines += 1
+        elif logger == FEEDBACK_LOGGER:
+            tally = record.get("votes")  # each line holds the tally so far: the last one counts
+            votes[(named.channel, named.ts)] = (named, tally if isinstance(tally, dict) else {})
+        elif record.get("reply") is True:
+            # A message's first reply is the one voted on; a later line cannot replace it.
+            replied.setdefault((named.channel, named.ts), named)
+        elif record.get("asked_after_silence") is True:
+            labels[(named.channel, named.ts)] = _label(named, expect_reply=True, drawn_from=MISSED)
+    for key, (named, tally) in votes.items():
         helpful, not_it = (_count(tally.get(choice)) for choice in ("helpful", "not_it"))
-        if reply not in replied:
+        decided = replied.get(key)
+        if decided is None or decided.entry != named.entry:
             drafted.unmatched_votes += 1  # its decision is in another log, or was not logged
         elif helpful == not_it:
             drafted.tied_votes += 1
         else:
-            wanted = helpful > not_it
-            said = VOTED_HELPFUL if wanted else VOTED_NOT_IT
-            label = DraftLabel(*reply, replied[reply], wanted, said.format(helpful, not_it))
-            labels[(label.channel, label.ts)] = label
+            said = (VOTED_HELPFUL if helpful > not_it else VOTED_NOT_IT).format(helpful, not_it)
+            labels[key] = _label(decided, expect_reply=helpful > not_it, drawn_from=said)
     drafted.labels = list(labels.values())
     return drafted
+
+
+def _named(record: dict[str, Any]) -> _Named | None:
+    values = [record.get(name) for name in NAMING_FIELDS]
+    names = [value for value in values if isinstance(value, str) and value]
+    if len(names) < len(NAMING_FIELDS):
+        return None
+    channel, ts, thread_ts, entry = names
+    return _Named(channel=channel, thread_ts=thread_ts, entry=entry, ts=ts)
+
+
+def _label(named: _Named, *, expect_reply: bool, drawn_from: str) -> DraftLabel:
+    return DraftLabel(
+        channel=named.channel,
+        thread_ts=named.thread_ts,
+        entry=named.entry,
+        ts=named.ts,
+        expect_reply=expect_reply,
+        drawn_from=drawn_from,
+    )
 
 
 def _count(value: object) -> int:
@@ -100,19 +155,20 @@ def _record(line: str) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     return record if isinstance(record, dict) else None
 
 
 def corpus_line(label: DraftLabel, text: str) -> dict[str, Any]:
     """A labelled message in the corpus format: its thread is its source, so cross-validation
-    keeps a thread on one side, and a message inside a thread is read as one."""
+    keeps a thread on one side, and a message inside a thread is read as one. Credentials in
+    the text are masked: a draft file is passed around and kept."""
     protocol, _, code = label.entry.partition(" ")
     inside = "" if label.ts == label.thread_ts else f"#{label.ts}"
     return {
         "id": f"{label.channel}-{label.ts}",
-        "text": text,
+        "text": mask(text),
         "expect_reply": label.expect_reply,
         "target": {"protocol": protocol, "code": code} if label.expect_reply else None,
         "source": f"slack:{label.channel}/{label.thread_ts}{inside}",
@@ -126,26 +182,23 @@ def write_draft(
     labels: Iterable[DraftLabel],
     out: TextIO,
     bot_user_id: str | None,
-) -> tuple[int, int]:
-    """Each label's message read again and written to `out` as a corpus line; how many were
-    written, and how many could not be read any more."""
-    written, gone = 0, 0
+) -> Written:
+    """Each label's message read again from Slack as errdesk read it (files included) and
+    written to `out` as a corpus line; a message gone is passed over, and one Slack would not
+    let the bot read is counted by Slack's reason."""
+    written = Written()
     for label in labels:
-        text = read_again(client, settings, label, bot_user_id)
-        if text is None:
-            gone += 1
-            continue
-        out.write(json.dumps(corpus_line(label, text), ensure_ascii=False) + "\n")
-        written += 1
-    return written, gone
-
-
-def read_again(
-    client: WebClient, settings: Settings, label: DraftLabel, bot_user_id: str | None
-) -> str | None:
-    """The labelled message's text as errdesk read it (files included), from Slack as it is
-    now; None when it is gone (deleted) or out of the bot's reach."""
-    message = message_at(client, label.channel, Explained(label.thread_ts, label.ts))
-    if message is None:
-        return None
-    return message_text(client, settings, message, bot_user_id).text or None
+        failures: list[str] = []
+        where = Explained(label.thread_ts, label.ts)
+        calling = partial(call, on_failure=failures.append)
+        read = read_again(client, settings, label.channel, where, bot_user_id, calling)
+        refusals = [reason for reason in failures if reason not in GONE]
+        if refusals:
+            written.unreadable.update(refusals)
+        elif read is None or not read.text:
+            written.gone += 1
+        else:
+            out.write(json.dumps(corpus_line(label, read.text), ensure_ascii=False) + "\n")
+            written.labels += 1
+            written.wanting_reply += label.expect_reply
+    return written

@@ -22,7 +22,7 @@ from bot.engine import Answer, Conversation, Entry, Question
 from bot.engine.secrets import KIND_LABELS
 from bot.listeners.files import MAX_MESSAGE_CHARS, shared_text
 from bot.listeners.services import Services, count_reply, count_unrecognized
-from bot.listeners.slack_calls import call, respond_with
+from bot.listeners.slack_calls import Caller, call, respond_with
 from bot.outbox import Reply
 from bot.render.blocks import (
     Explained,
@@ -42,6 +42,16 @@ log = logging.getLogger("errdesk.decision")
 # for a message someone asked about after errdesk had stayed quiet on it.
 AUTO_REPLY_DECISION = "Auto-reply decision on"
 ASKED_AFTER_SILENCE = "Asked about after the auto-reply stayed quiet:"
+# What becomes of a decision, in its log line's words: a reply queued, or why none was.
+OUTCOMES = {
+    "replied": "replied",
+    "no_error": "no reply",
+    "already_explained": "no reply, the code was explained in this thread already",
+    "duplicate": "no reply, the message was answered already",
+}
+# The message subtypes read as someone's own words: plain messages and shared files (not
+# edits, deletions, joins or bot posts).
+ANSWERED_SUBTYPES = (None, "file_share")
 # The parts of a legacy attachment that hold its words (colour, links and images do not).
 ATTACHMENT_TEXTS = ("pretext", "title", "text")
 # What marks an attachment as a link preview Slack or an app added to the message.
@@ -151,14 +161,15 @@ def log_decision(
     channel: str,
     message: Mapping[str, Any],
     threshold: float,
+    outcome: str,
     occasion: str = AUTO_REPLY_DECISION,
 ) -> None:
     """One line for each message of an auto-reply channel that holds an error, answered or
-    not: what decided, a rule or the reply probability against the threshold, for an admin
-    asking why errdesk spoke there or stayed quiet (`errdesk explain --why` on the message
-    names the features; working them out here would double the cost of a message). The
-    message's text is not logged; its channel, ts and thread name
-    it, as a vote's line names the thread of the reply it judged."""
+    not: what decided, a rule or the reply probability against the threshold, and what became
+    of it (`outcome`, a key of OUTCOMES), for an admin asking why errdesk spoke there or stayed
+    quiet (`errdesk explain --why` on the message names the features; working them out here
+    would double the cost of a message). The message's text is not logged; its channel, ts and
+    thread name it, as a vote's line names the reply it judged."""
     decisive = answer.decisive
     if decisive is None:
         return
@@ -167,7 +178,6 @@ def log_decision(
     where = f"{channel}:{ts}" if thread_ts == ts else f"{channel}:{ts} in thread {thread_ts}"
     decision = answer.decision
     entry = f"{decisive.protocol} {decisive.code}"
-    said = "replied" if answer.reply else "no reply"
     if decision.rule is not None:
         reason = f"a rule decided: {decision.rule}"
     else:
@@ -176,7 +186,7 @@ def log_decision(
         "%s %s: %s, %s (%s)",
         occasion,
         where,
-        said,
+        OUTCOMES[outcome],
         entry,
         reason,
         extra={
@@ -184,7 +194,8 @@ def log_decision(
             "ts": ts,
             "thread_ts": thread_ts,
             "entry": entry,
-            "reply": answer.reply,
+            "reply": outcome == "replied",
+            "outcome": outcome,
             "probability": round(decision.probability, 3),
             "rule": decision.rule,
             "asked_after_silence": occasion == ASKED_AFTER_SILENCE,
@@ -197,13 +208,28 @@ def log_missed_report(
 ) -> None:
     """A person asked about a message of an auto-reply channel that errdesk, deciding unasked,
     left unanswered: most likely a report the decision missed, the label a site's own corpus
-    most needs (docs/model.md). Logged as the decision it was, made again on the same text."""
-    if not text or not services.settings.autoreply_in(channel) or from_a_bot(message, bot_user_id):
+    most needs (docs/model.md). Logged as the decision it was, made again on the same text;
+    not when a rule decided (a helper in a thread, an informational code), since no label
+    changes a rule, nor for a message the auto-reply never reads (a mention, an edit)."""
+    if not text or not read_unasked(services.settings, channel, message, bot_user_id):
         return
     unasked = services.engine.explain(text, conversation_of(message))
-    if not unasked.reply:
+    if not unasked.reply and unasked.decision.rule is None:
         threshold = services.engine.model.threshold
-        log_decision(unasked, channel, message, threshold, ASKED_AFTER_SILENCE)
+        log_decision(unasked, channel, message, threshold, "no_error", ASKED_AFTER_SILENCE)
+
+
+def read_unasked(
+    settings: Settings, channel: str, message: Mapping[str, Any], bot_user_id: str | None
+) -> bool:
+    """Whether the auto-reply reads this message: a person's own words in an auto-reply
+    channel, not addressed to errdesk (the mention listener answers those)."""
+    return (
+        message.get("subtype") in ANSWERED_SUBTYPES
+        and not from_a_bot(message, bot_user_id)
+        and settings.autoreply_in(channel)
+        and not mentions(message, bot_user_id)
+    )
 
 
 def conversation_of(message: Mapping[str, Any]) -> Conversation:
@@ -340,10 +366,13 @@ def explanation_key(channel: str, thread_ts: str, entry: Entry) -> str:
     return f"explained:{channel}:{thread_ts}:{entry.protocol}:{entry.code}"
 
 
-def message_at(client: WebClient, channel: str, where: Explained) -> Mapping[str, Any] | None:
+def message_at(
+    client: WebClient, channel: str, where: Explained, calling: Caller = call
+) -> Mapping[str, Any] | None:
     """The message at `where.ts`, in its thread (a thread's first message included), as it
-    is now: read again, so that an edit shows and a deleted message stays deleted."""
-    response = call(
+    is now: read again, so that an edit shows and a deleted message stays deleted. `calling`
+    makes the Web API call (a failure is None, as a deleted message is, unless it raises)."""
+    response = calling(
         "conversations.replies",
         client.conversations_replies,
         channel=channel,
@@ -361,16 +390,17 @@ def message_at(client: WebClient, channel: str, where: Explained) -> Mapping[str
 
 def read_again(
     client: WebClient,
-    services: Services,
+    settings: Settings,
     channel: str,
     where: Explained,
     bot_user_id: str | None,
+    calling: Caller = call,
 ) -> MessageText | None:
     """The text of the message at `where`, read as it is now; None when it is gone."""
-    message = message_at(client, channel, where)
+    message = message_at(client, channel, where, calling)
     if message is None:
         return None
-    return message_text(client, services.settings, message, bot_user_id)
+    return message_text(client, settings, message, bot_user_id)
 
 
 def clicked_channel(body: Mapping[str, Any]) -> str | None:

@@ -45,17 +45,28 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
+# How a Web API call is made: the method's name, its function, its arguments.
+Caller = Callable[..., SlackResponse | None]
+
+
 def call(
-    method: str, function: Callable[..., SlackResponse], **arguments: Any
+    method: str,
+    function: Callable[..., SlackResponse],
+    /,
+    on_failure: Callable[[str], object] | None = None,
+    **arguments: Any,
 ) -> SlackResponse | None:
-    """`function(**arguments)`, or None after logging and counting why it failed."""
+    """`function(**arguments)`, or None after logging and counting why it failed (told to
+    `on_failure` too, for a caller that tells one failure from another)."""
     try:
         return function(**arguments)
     except SlackApiError as error:
-        code = str(error.response.get("error") or "unknown") if error.response else "unknown"
-        metrics.slack_call_failed(method, code)
+        reason = str(error.response.get("error") or "unknown") if error.response else "unknown"
     except (SlackClientError, OSError, HTTPException) as error:
-        metrics.slack_call_failed(method, type(error).__name__)
+        reason = type(error).__name__
+    metrics.slack_call_failed(method, reason)
+    if on_failure is not None:
+        on_failure(reason)
     return None
 
 

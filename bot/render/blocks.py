@@ -30,6 +30,9 @@ MAX_FALLBACK = 3000
 MAX_BUTTON_VALUE = 2000
 MAX_QUOTE = 200
 MAX_STEPS = 12
+# The longest entry key ("windows 0x800B010A") a vote's button is read back with: the bundled
+# keys reach 18 characters and a site's own stay well inside 64; a longer one is not ours.
+MAX_ENTRY_KEY = 64
 
 # Action ids the listeners in bot/listeners/actions register for.
 ACTION_HELPFUL = "feedback_helpful"
@@ -57,6 +60,8 @@ VOTE_WORDS = {"helpful": "Helpful", "not_it": "Not it"}
 # Said instead of echoing a question that holds a password or a token.
 MASKED = "not repeated here: it holds a secret"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# An entry's key as the vote buttons carry it: its protocol, a space, its code.
+_ENTRY_KEY = re.compile(r"[a-z][a-z0-9_-]* \S+")
 
 
 class Message(NamedTuple):
@@ -141,7 +146,7 @@ def render_answer(
     share_query = _safe_query(answer, asked) if shareable else None
     more = more_value(expansion, entry) if expansion is not None and shape.hidden_steps else None
     share = share_value(share_query, entry, picked) if share_query is not None else None
-    blocks.append(_feedback(entry, share, more, shape.hidden_steps))
+    blocks.append(_feedback(entry, share, more, shape.hidden_steps, explained))
     return Message(_fallback(answer, warn), _fit(blocks))
 
 
@@ -271,6 +276,32 @@ def read_more_value(value: str) -> Expansion | None:
     if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts:
         return Expansion(explained=Explained(thread_ts, ts))
     return _read_question(data)
+
+
+def feedback_value(entry: Entry, explained: Explained | None) -> str:
+    """The Helpful / Not it buttons' value: the entry's key, and the message the reply explains
+    when it is one, so that a vote names the one decision it judged."""
+    key = f"{entry.protocol} {entry.code}"
+    if explained is None:
+        return key
+    return json.dumps({"entry": key, "thread_ts": explained.thread_ts, "ts": explained.ts})
+
+
+def read_feedback_value(value: object) -> tuple[str, Explained | None]:
+    """The entry key a vote is on, and the message its reply explains (None for a private
+    answer, or a button posted before votes named it); "?" for a value that is not ours."""
+    text = str(value or "")
+    try:
+        data = json.loads(text) if text.startswith("{") else {"entry": text}
+    except ValueError:
+        return "?", None
+    entry = data.get("entry") if isinstance(data, dict) else None
+    if not isinstance(entry, str) or len(entry) > MAX_ENTRY_KEY or not _ENTRY_KEY.fullmatch(entry):
+        return "?", None
+    thread_ts, ts = data.get("thread_ts"), data.get("ts")
+    if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts:
+        return entry, Explained(thread_ts, ts)
+    return entry, None
 
 
 def keep_votes(blocks: Sequence[Mapping[str, Any]], into: Message) -> Message:
@@ -425,9 +456,13 @@ def _steps(shape: Outline) -> list[dict[str, Any]]:
 
 
 def _feedback(
-    entry: Entry, share: str | None, more: str | None, hidden_steps: int
+    entry: Entry,
+    share: str | None,
+    more: str | None,
+    hidden_steps: int,
+    explained: Explained | None,
 ) -> dict[str, Any]:
-    key = f"{entry.protocol} {entry.code}"
+    key = feedback_value(entry, explained)
     elements = [
         _button("Helpful", ACTION_HELPFUL, key),
         _button("Not it", ACTION_NOT_IT, key),

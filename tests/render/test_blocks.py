@@ -445,3 +445,16 @@ def test_a_picked_message_too_long_for_a_button_is_read_again_from_where_it_is()
     assert render.read_share_value(value) == render.Expansion(picked=PICKED), (
         "the same answer, not the code's generic one, is shared"
     )
+
+
+def test_the_vote_buttons_of_a_thread_reply_name_the_message_it_explains() -> None:
+    explained = render.Explained("1700000100.000100", "1700000100.000200")
+    message = render.render_answer(answer_for(), explained=explained)
+    for action in (ACTION_HELPFUL, ACTION_NOT_IT):
+        value = buttons(message)[action]["value"]
+        assert render.read_feedback_value(value) == ("ftp 550", explained), value
+
+
+def test_a_vote_value_that_is_not_ours_reads_as_no_entry() -> None:
+    for value in ("{not json", json.dumps({"entry": "x" * 65}), json.dumps([1]), ""):
+        assert render.read_feedback_value(value) == ("?", None), value

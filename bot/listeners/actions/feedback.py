@@ -10,7 +10,7 @@ from slack_sdk.web import WebClient
 
 from bot.listeners.services import Services, observed, services_of
 from bot.listeners.slack_calls import replace_clicked, respond_with
-from bot.render.blocks import VOTES, Message, with_votes
+from bot.render.blocks import VOTES, Message, read_feedback_value, with_votes
 
 log = logging.getLogger("errdesk.feedback")
 THANKS = Message("Thanks, your vote is recorded.", [])
@@ -45,21 +45,22 @@ def record_feedback(
     tallies = services.store.record_vote(f"{channel}:{ts}", str(user), vote)
     message = body.get("message") or {}
     blocks = message.get("blocks")
-    # The thread of a reply in a channel, with its code, names the one auto-reply decision it
-    # judged: a code is explained once a thread, and that decision's line names the same thread.
-    thread_ts = message.get("thread_ts")
-    where = f" in {channel}:{thread_ts}" if isinstance(thread_ts, str) else ""
+    # The button names the message the reply explains, so the vote's line names the one
+    # auto-reply decision it judged (that decision's line names the same message).
+    entry, explained = read_feedback_value(action.get("value"))
+    on = f" on {channel}:{explained.ts}" if explained is not None else ""
     log.info(
         "Feedback recorded: %s on %s%s (%s)",
         vote,
-        str(action.get("value") or "?")[:20],
-        where,
+        entry,
+        on,
         ", ".join(f"{name} {count}" for name, count in sorted(tallies.items())),
         extra={
             "vote": vote,
-            "entry": str(action.get("value") or "")[:20],
+            "entry": entry,
             "channel": channel,
-            "thread_ts": thread_ts if isinstance(thread_ts, str) else None,
+            "ts": explained.ts if explained is not None else None,
+            "thread_ts": explained.thread_ts if explained is not None else None,
             "votes": dict(tallies),
         },
     )

@@ -72,7 +72,7 @@ def _full_answer(
 ) -> Message | None:
     """The full answer to the question the button names; None when it cannot be read again."""
     if expansion.explained is not None:
-        read = read_again(client, services, channel, expansion.explained, bot_user_id)
+        read = read_again(client, services.settings, channel, expansion.explained, bot_user_id)
         question = services.engine.ask(read.text) if read is not None else None
         if question is None or question.answer is None or question.kind != "answer":
             return None
@@ -80,7 +80,7 @@ def _full_answer(
         return render_answer(question.answer, explained=expansion.explained, full=True, warn=False)
     query = expansion.query
     if query is None and expansion.picked is not None:
-        read = read_again(client, services, channel, expansion.picked, bot_user_id)
+        read = read_again(client, services.settings, channel, expansion.picked, bot_user_id)
         query = read.text if read is not None else None
     question = services.engine.ask(query) if query else None
     if question is None or question.answer is None or question.kind != "answer":

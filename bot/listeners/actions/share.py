@@ -56,7 +56,7 @@ def share(
     channel = clicked_channel(body)
     user = (body.get("user") or {}).get("id")
     if query is None and picked is not None and channel:
-        read = read_again(client, services, channel, picked, bot_user_id)
+        read = read_again(client, services.settings, channel, picked, bot_user_id)
         query = read.text if read is not None else None
     question = services.engine.ask(query) if query else None
     answer = question.answer if question is not None and question.kind == "answer" else None

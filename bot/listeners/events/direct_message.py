@@ -13,7 +13,6 @@ from slack_bolt import BoltContext
 from slack_sdk.web import WebClient
 
 from bot.listeners import messages
-from bot.listeners.events.message import ANSWERED_SUBTYPES
 from bot.listeners.services import Services, count_reply, count_unrecognized, observed, services_of
 from bot.render.blocks import Explained, render_apology
 
@@ -49,7 +48,8 @@ def answer_direct(
     body: dict[str, Any],
     bot_user_id: str | None,
 ) -> str:
-    if event.get("subtype") not in ANSWERED_SUBTYPES or messages.from_a_bot(event, bot_user_id):
+    subtype = event.get("subtype")
+    if subtype not in messages.ANSWERED_SUBTYPES or messages.from_a_bot(event, bot_user_id):
         return "ignored"
     if not messages.first_answer(services.store, body, event):
         return "duplicate"

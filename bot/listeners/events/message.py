@@ -13,11 +13,10 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk.web import WebClient
 
+from bot.engine import Answer
 from bot.listeners import messages
 from bot.listeners.services import Services, count_reply, observed, services_of
 from bot.render.blocks import Explained, render_answer
-
-ANSWERED_SUBTYPES = (None, "file_share")
 
 
 def handle_message(
@@ -37,24 +36,32 @@ def auto_reply(
     bot_user_id: str | None,
 ) -> str:
     channel = str(event.get("channel") or "")
-    if (
-        event.get("subtype") not in ANSWERED_SUBTYPES
-        or messages.from_a_bot(event, bot_user_id)
-        or not services.settings.autoreply_in(channel)
-        or messages.mentions(event, bot_user_id)
-    ):
+    if not messages.read_unasked(services.settings, channel, event, bot_user_id):
         return "ignored"
-    store = services.store
-    if not messages.first_delivery(store, body):
+    if not messages.first_delivery(services.store, body):
         return "duplicate"
 
     read = messages.message_text(client, services.settings, event, bot_user_id)
     answer = services.engine.explain(read.text, messages.conversation_of(event))
     messages.warn_privately(services, client, event, answer.secrets)
-    messages.log_decision(answer, channel, event, services.engine.model.threshold)
+    outcome = _reply_if_decided(services, body, event, answer, read)
+    messages.log_decision(answer, channel, event, services.engine.model.threshold, outcome)
+    return outcome
+
+
+def _reply_if_decided(
+    services: Services,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    answer: Answer,
+    read: messages.MessageText,
+) -> str:
+    """Queue the reply the decision wants, unless its code was explained in the thread or the
+    message answered already; what became of it."""
     if not answer.reply or answer.decisive is None:
         return "no_error"
-    ts = str(event["ts"])
+    store = services.store
+    channel, ts = str(event["channel"]), str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
     if not messages.first_explanation(store, channel, thread_ts, answer.decisive):
         return "already_explained"

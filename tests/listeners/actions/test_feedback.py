@@ -7,13 +7,29 @@ import logging
 import pytest
 
 from bot.listeners.actions.feedback import handle_feedback
-from bot.render.blocks import ACTION_HELPFUL, ACTION_NOT_IT, VOTES_BLOCK, render_answer
+from bot.render.blocks import (
+    ACTION_HELPFUL,
+    ACTION_NOT_IT,
+    FEEDBACK_BLOCK,
+    VOTES_BLOCK,
+    Explained,
+    render_answer,
+)
 from tests.conftest import Bot, action_payload, new_ts
 from tests.render.test_blocks import answer_for
 
 
-def click(bot: Bot, action_id: str, *, ephemeral: bool = False, message: dict | None = None):
-    shown = render_answer(answer_for())
+def click(
+    bot: Bot,
+    action_id: str,
+    *,
+    ephemeral: bool = False,
+    message: dict | None = None,
+    explained: Explained | None = None,
+):
+    """Click one of the vote buttons of an answer (the reply explaining `explained`, when
+    given), with the value the button carries."""
+    shown = render_answer(answer_for(), explained=explained)
     message = (
         message
         if message is not None
@@ -25,13 +41,18 @@ def click(bot: Bot, action_id: str, *, ephemeral: bool = False, message: dict | 
     )
     body = action_payload(
         action_id,
-        "ftp 550",
+        button_value(shown.blocks, action_id),
         bot.fake.response_url("vote"),
         message=message,
         ephemeral=ephemeral,
     )
     bot.act(handle_feedback, body)
     return body
+
+
+def button_value(blocks: list[dict], action_id: str) -> str:
+    (actions,) = [block for block in blocks if block.get("block_id") == FEEDBACK_BLOCK]
+    return next(e["value"] for e in actions["elements"] if e["action_id"] == action_id)
 
 
 def test_a_vote_on_a_public_answer_updates_the_message(
@@ -51,18 +72,30 @@ def test_a_vote_on_a_public_answer_updates_the_message(
     assert "Permission denied" not in record.getMessage()  # no message text in the log
 
 
-def test_a_vote_on_a_thread_reply_logs_its_thread(
+def test_a_vote_on_a_thread_reply_logs_the_message_it_explains(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    explained = Explained("1700000100.000100", "1700000100.000200")
+    with caplog.at_level(logging.INFO, logger="errdesk.feedback"):
+        click(bot, ACTION_NOT_IT, explained=explained)
+    (record,) = [r for r in caplog.records if r.name == "errdesk.feedback"]
+    line = record.getMessage()
+    assert f"ftp 550 on C0OTHER01:{explained.ts}" in line, f"the decision's message: {line}"
+    assert (record.ts, record.thread_ts) == (explained.ts, explained.thread_ts), (
+        "fields of the JSON line too"
+    )
+
+
+def test_a_vote_from_a_button_naming_only_its_code_is_logged_without_a_message(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     shown = render_answer(answer_for())
-    thread = "1700000100.000100"
-    reply = {"ts": new_ts(), "thread_ts": thread, "text": shown.text, "blocks": shown.blocks}
+    message = {"ts": new_ts(), "text": shown.text, "blocks": shown.blocks}
+    body = action_payload(ACTION_HELPFUL, "ftp 550", bot.fake.response_url("vote"), message=message)
     with caplog.at_level(logging.INFO, logger="errdesk.feedback"):
-        click(bot, ACTION_NOT_IT, message=reply)
+        bot.act(handle_feedback, body)
     (record,) = [r for r in caplog.records if r.name == "errdesk.feedback"]
-    line = record.getMessage()
-    assert f"ftp 550 in C0OTHER01:{thread}" in line, f"the decision's thread and code: {line}"
-    assert record.thread_ts == thread, "a field of the JSON line too"
+    assert (record.entry, record.ts) == ("ftp 550", None), "posted before votes named a message"
 
 
 def test_votes_are_one_per_person_and_counted(bot: Bot) -> None:

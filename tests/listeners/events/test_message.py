@@ -113,6 +113,22 @@ def test_an_error_left_unanswered_logs_why(bot: Bot, caplog: pytest.LogCaptureFi
     line = record.getMessage()
     assert "no reply, ftp 425 (a rule decided: in a thread, only its starter" in line, line
     assert f"{event['ts']} in thread 1700000200.000100:" in line, f"the thread it sits in: {line}"
+    assert record.thread_ts == "1700000200.000100", "a field of the JSON line too"
+
+
+def test_a_code_explained_in_the_thread_already_logs_no_reply(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = message_event(LOG)
+    deliver(bot, first)
+    again = message_event(f"and again: {LOG}", thread_ts=first["ts"])
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        deliver(bot, again)
+    (record,) = decision_lines(caplog)
+    assert "no reply, the code was explained in this thread already" in record.getMessage()
+    assert (record.reply, record.outcome) == (False, "already_explained"), (
+        "the line says what became of the decision, not what the model wanted"
+    )
 
 
 def test_a_message_without_an_error_logs_no_decision(

@@ -236,3 +236,20 @@ def test_asking_about_a_message_outside_the_auto_reply_channels_logs_no_miss(
     with caplog.at_level(logging.INFO, logger="errdesk.decision"):
         pick(bot, quoted)
     assert missed_reports(caplog) == [], "errdesk never decides unasked in that channel"
+
+
+def test_asking_about_a_message_that_mentions_errdesk_logs_no_miss(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    quoted = f"<@{BOT_USER_ID}> we changed the upload code so a 425 is retried once."
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        pick(bot, quoted, channel="C0HELP001")
+    assert missed_reports(caplog) == [], "a mention is answered by the mention listener"
+
+
+def test_asking_about_a_helpers_message_in_a_thread_logs_no_miss(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="errdesk.decision"):
+        pick(bot, ERROR, channel="C0HELP001", thread_ts="1700000300.000100", parent_user_id="U0X")
+    assert missed_reports(caplog) == [], "a rule kept it quiet: no label changes a rule"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
@@ -40,6 +41,13 @@ class _QuietTokenNotice(logging.Filter):
 
 
 BOLT_LOGGER = logging.getLogger("errdesk.bolt")
+# Bolt runs every listener in one thread pool and acknowledges a command, a click or a shortcut
+# only once its listener has started there (each HTTP thread waits up to 3 s for that ack). A
+# listener waiting on Slack holds its thread for seconds (a file download, Share waiting for
+# its post), so the pool must outnumber the requests in flight several times over: Bolt's own
+# default of 5 let five Share clicks leave a /errcode unacknowledged.
+LISTENER_THREADS_PER_REQUEST_THREAD = 4
+MIN_LISTENER_THREADS = 32
 BOLT_LOGGER.addFilter(_QuietTokenNotice())
 
 
@@ -160,11 +168,15 @@ def create_app(
         # A plain function: Bolt passes its arguments by the names it finds in the signature.
         return known.authorize(enterprise_id, team_id, user_id)
 
+    listeners = max(
+        MIN_LISTENER_THREADS, LISTENER_THREADS_PER_REQUEST_THREAD * settings.web_threads
+    )
     app = App(
         client=client,
         signing_secret=settings.signing_secret or "",
         authorize=authorize,
         logger=BOLT_LOGGER,
+        listener_executor=ThreadPoolExecutor(listeners, thread_name_prefix="errdesk-listener"),
     )
     register(app, services)
     return app

@@ -10,6 +10,7 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.e2e
 ERROR = "Response: 425 Can't open data connection."
 HANDLED = 'errdesk_requests_total{kind="%s",outcome="%s"}'
 # As long as a Slack message gets, with everything Slack's markup would act on.
+# Share clicks whose listeners wait for their post at once: more than Bolt's default pool of 5.
+SHARES_IN_FLIGHT = 8
 HOSTILE = ("<!channel> *bold* ```x``` 550 Permission denied & <@U0BOSS01> " * 700)[:40_000]
 
 
@@ -45,6 +48,11 @@ def server(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 @pytest.fixture(scope="module")
 def slack(server: ServerProcess) -> SlackSender:
     return SlackSender(server.url)
+
+
+def refused_posts(fake: FakeSlack, channel: str) -> list[object]:
+    posts = fake.calls_to("chat.postMessage", ok_only=False)
+    return [post for post in posts if post.body.get("channel") == channel and post.status != 200]
 
 
 class Handled:
@@ -230,6 +238,29 @@ def test_errcode_is_acknowledged_within_3_seconds_even_for_a_huge_hostile_text(
     )
     assert answer.body["response_type"] == "ephemeral"
     assert "<!channel>" not in answer.text
+
+
+def test_errcode_is_acknowledged_while_share_clicks_wait_on_a_rate_limited_channel(
+    fake: FakeSlack, slack: SlackSender
+) -> None:
+    fake.rate_limit("C0STARVE1", 60)
+    share = json.dumps({"q": "425"})
+    clicks = [
+        {
+            **action_payload(
+                ACTION_SHARE, share, fake.response_url(f"starve{n}"), channel="C0STARVE1"
+            ),
+            "trigger_id": f"starve-{n}",
+        }
+        for n in range(SHARES_IN_FLIGHT)
+    ]
+    with ThreadPoolExecutor(SHARES_IN_FLIGHT) as clicking:
+        acks = list(clicking.map(slack.action, clicks))
+        fake.wait_for(lambda: fake.limited("C0STARVE1") and refused_posts(fake, "C0STARVE1"))
+        reply = slack.command(command_form("550", fake.response_url("starved")))
+    assert [ack.status for ack in acks] == [200] * SHARES_IN_FLIGHT
+    assert reply.status == 200, f"{reply.status} {reply.body[:80]!r}"
+    assert reply.seconds < 3.0, f"acknowledged after {reply.seconds:.3f} s"
 
 
 def test_errcode_answers_privately_and_the_share_button_posts_publicly(

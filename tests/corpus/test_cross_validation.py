@@ -18,7 +18,8 @@ from bot.training import UNTRAINED, Report, cross_validate
 from tests.support import CROSS_VALIDATED, SHARED_CORPORA, bundled_kb
 
 # Decisive accuracy and false replies are the goals themselves. Recall is held where it is
-# (72.7% at 3.0% false replies), below the goal of 85% at <= 5%: a change that loses ground fails.
+# (72.5% at 3.5% false replies; the mean of six splits 72.2% at 3.7%), below the goal of 85% at
+# <= 5%: a change that loses ground fails.
 # The folds and the fits are deterministic, so the figures repeat exactly from run to run.
 MIN_DECISIVE_ACCURACY = 0.95
 MAX_FALSE_REPLY_RATE = 0.05

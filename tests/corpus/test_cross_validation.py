@@ -18,11 +18,12 @@ from bot.training import UNTRAINED, Report, cross_validate
 from tests.support import CROSS_VALIDATED, SHARED_CORPORA, bundled_kb
 
 # Decisive accuracy and false replies are the goals themselves. Recall is held where it is
-# (72.7% at 3.0% false replies), below the goal of 85% at <= 5%: a change that loses ground fails.
+# (73.8% at 4.3% false replies; the mean of six splits 73.6% at 3.8%), below the goal of 85% at
+# <= 5%: a change that loses ground fails.
 # The folds and the fits are deterministic, so the figures repeat exactly from run to run.
 MIN_DECISIVE_ACCURACY = 0.95
 MAX_FALSE_REPLY_RATE = 0.05
-MIN_REPLY_RECALL = 0.725
+MIN_REPLY_RECALL = 0.735
 # The whole trade-off, pooled out-of-fold: recall at 10% false replies.
 MIN_RECALL_AT_TEN_PERCENT = 0.85
 

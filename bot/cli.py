@@ -335,6 +335,8 @@ def _jsonl_result(
         item = json.loads(line)
     except json.JSONDecodeError as error:
         return {"line": number, "error": f"not JSON: {error.msg}"}
+    except RecursionError:
+        return {"line": number, "error": "JSON nested too deeply to read"}
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         return {"line": number, "error": 'expected an object with a "text" string'}
     result: dict[str, object] = engine.explain(item["text"], conversation).to_dict()

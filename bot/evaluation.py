@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bot.engine import Answer, Conversation, Engine
 
@@ -32,7 +31,11 @@ class Case:
         return Conversation(in_thread="#" in self.source)
 
     @classmethod
-    def from_json(cls, item: dict[str, Any]) -> Case:
+    def from_json(cls, item: object) -> Case:
+        """The case a corpus line holds; TypeError, KeyError or ValueError for one that is not
+        a labelled message (the loader names the line)."""
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise TypeError('not an object with a "text" string')
         target = item.get("target")
         key = (target["protocol"], str(target["code"])) if target else None
         accepted = {key} if key else set()
@@ -156,6 +159,8 @@ def load_cases(path: str | Path) -> list[Case]:
             continue
         try:
             cases.append(Case.from_json(json.loads(line)))
+        except RecursionError as error:
+            raise CorpusError(f"{path}: line {number}: JSON nested too deeply to read") from error
         except (ValueError, KeyError, TypeError) as error:
             raise CorpusError(
                 f"{path}: line {number}: expected an object with text, expect_reply and "

@@ -467,3 +467,12 @@ def test_explain_with_a_bad_model_file_warns_once_and_still_answers(tmp_path: Pa
     assert len(warnings) == 1, f"one warning: {warnings}"
     assert "ERRDESK_MODEL" in warnings[0], f"the warning names the variable: {warnings}"
     assert "'threshold'" in warnings[0], f"and the field that is wrong: {warnings}"
+
+
+def test_explain_jsonl_answers_a_line_nested_too_deeply_with_an_error_object() -> None:
+    deep = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    run = errdesk("explain", "--jsonl", stdin=f'{deep}\n{{"text": "error 425"}}\n')
+    assert run.returncode == 0, run.stderr
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    assert results[0] == {"line": 1, "error": "JSON nested too deeply to read"}, results[0]
+    assert results[1]["decisive"]["code"] == "425", "the next line is still answered"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.evaluation import Case, ReplyCounts, evaluate
+from pathlib import Path
+
+import pytest
+
+from bot.evaluation import Case, CorpusError, ReplyCounts, evaluate, load_cases
 from tests.support import engine
 
 
@@ -37,3 +41,22 @@ def test_a_source_with_a_fragment_answers_inside_its_thread() -> None:
     assert comment.conversation.in_thread, "a comment's anchor places it inside the thread"
     assert comment.conversation.from_thread_starter, "no rule may silence an unknown author"
     assert not opening.conversation.in_thread, "the thread's own URL is its opening message"
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("[1]", 'not an object with a "text" string'),
+        ('{"text": 5, "expect_reply": false}', 'not an object with a "text" string'),
+        ('{"text": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+)
+def test_a_corpus_line_that_is_not_a_labelled_message_is_named(
+    tmp_path: Path, line: str, said: str
+) -> None:
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text('{"text": "x", "expect_reply": false, "target": null}\n' + line + "\n")
+    with pytest.raises(CorpusError) as raised:
+        load_cases(corpus)
+    assert f"{corpus}: line 2" in str(raised.value), raised.value
+    assert said in str(raised.value), raised.value

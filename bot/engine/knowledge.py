@@ -400,6 +400,8 @@ def parse_file(path: Path, shown: str | None = None) -> tuple[list[ParsedEntry],
         return [], [Problem(name, "", "", f"cannot be read: {error}")]
     except tomllib.TOMLDecodeError as error:
         return [], [Problem(name, "", "", f"is not valid TOML: {error}")]
+    except RecursionError:
+        return [], [Problem(name, "", "", "is TOML nested too deeply to read")]
     raw_entries = data.get("entry")
     if not isinstance(raw_entries, list):
         return [], [Problem(name, "", "entry", "expected a list of [[entry]] tables")]

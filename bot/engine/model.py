@@ -779,6 +779,8 @@ def load_model(path: Path | None = None) -> DecisionModel:
         raise ModelError(f"{name}: cannot be read ({error.strerror or error})") from error
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ModelError(f"{name}: is not a JSON file ({error})") from error
+    except RecursionError as error:
+        raise ModelError(f"{name}: is JSON nested too deeply to be a model") from error
     model = model_from_dict(data, name)
     return DecisionModel(
         model.rank, model.reply, model.threshold, model.trained_on, "site" if path else "shipped"

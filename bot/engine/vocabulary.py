@@ -149,6 +149,9 @@ def _read_file(
     except tomllib.TOMLDecodeError as error:
         problems.append(Problem(name, "", "", f"is not valid TOML: {error}"))
         return
+    except RecursionError:
+        problems.append(Problem(name, "", "", "is TOML nested too deeply to read"))
+        return
     if path.stem == "cues":
         _read_cues(data, name, vocabulary, problems)
         return

@@ -264,13 +264,20 @@ def more_value(expansion: Expansion, entry: Entry) -> str:
     return _question_value(expansion.query, entry, by=by, picked=expansion.picked)
 
 
+def _button_data(value: object) -> dict[str, Any] | None:
+    """The JSON object a button's value holds; None for anything else (the value comes back
+    from Slack, so it may be old, edited or hostile)."""
+    try:
+        data = json.loads(str(value))
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def read_more_value(value: str) -> Expansion | None:
     """What a "More steps" button holds; None when the value is not one of ours."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(data, dict):
+    data = _button_data(value)
+    if data is None:
         return None
     thread_ts, ts = data.get("thread_ts"), data.get("ts")
     if isinstance(thread_ts, str) and isinstance(ts, str) and thread_ts and ts:
@@ -291,11 +298,8 @@ def read_feedback_value(value: object) -> tuple[str, Explained | None]:
     """The entry key a vote is on, and the message its reply explains (None for a private
     answer, or a button posted before votes named it); "?" for a value that is not ours."""
     text = str(value or "")
-    try:
-        data = json.loads(text) if text.startswith("{") else {"entry": text}
-    except ValueError:
-        return "?", None
-    entry = data.get("entry") if isinstance(data, dict) else None
+    data: dict[str, Any] = (_button_data(text) or {}) if text.startswith("{") else {"entry": text}
+    entry = data.get("entry")
     if not isinstance(entry, str) or len(entry) > MAX_ENTRY_KEY or not _ENTRY_KEY.fullmatch(entry):
         return "?", None
     thread_ts, ts = data.get("thread_ts"), data.get("ts")
@@ -326,11 +330,8 @@ def share_value(query: str, entry: Entry, picked: Explained | None = None) -> st
 
 def read_share_value(value: str) -> Expansion | None:
     """The question inside a Share button's value; None when the value is not one of ours."""
-    try:
-        data = json.loads(value)
-    except (TypeError, ValueError):
-        return None
-    return _read_question(data) if isinstance(data, dict) else None
+    data = _button_data(value)
+    return _read_question(data) if data is not None else None
 
 
 def _question_value(

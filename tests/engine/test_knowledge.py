@@ -238,3 +238,8 @@ def load_knowledge_entry(folder: Path, text: str) -> Entry:
     entry = parsed[0].entry
     assert entry is not None, f"{parsed[0].label} did not load"
     return entry
+
+
+def test_toml_nested_too_deeply_is_a_problem_of_its_file(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert problems == ["site.toml: is TOML nested too deeply to read"], problems

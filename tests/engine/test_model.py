@@ -322,3 +322,8 @@ def test_an_error_pasted_as_the_first_words_opens_the_message(text: str) -> None
 @pytest.mark.parametrize("text", ["humanize ECONNREFUSED error", "Fix: retry on 421 replies"])
 def test_an_error_after_words_of_the_writer_does_not_open_the_message(text: str) -> None:
     assert reply_features(text)["finding_opens_message"] == 0.0, f"{text!r} opens with words"
+
+
+def test_a_model_file_nested_too_deeply_is_refused(tmp_path: Path) -> None:
+    deep = '{"format": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert "nested too deeply" in refusal(tmp_path, deep)

@@ -259,3 +259,10 @@ def test_pattern_lists_searched_together_find_what_each_finds_alone() -> None:
     for text in ("it works from home but not in the office", "since the migration, 550", "ſince"):
         alone = {n for n in names if PatternList.of(vocabulary.words(n)).search(text)}
         assert together.found(text, text.lower()) == alone, text
+
+
+def test_a_file_nested_too_deeply_is_named(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"errors.toml": "x = " + "[" * 5000 + "]" * 5000 + "\n"})
+    assert [(p.file, p.message) for p in found] == [
+        ("vocabulary/errors.toml", "is TOML nested too deeply to read")
+    ], found

@@ -458,3 +458,10 @@ def test_the_vote_buttons_of_a_thread_reply_name_the_message_it_explains() -> No
 def test_a_vote_value_that_is_not_ours_reads_as_no_entry() -> None:
     for value in ("{not json", json.dumps({"entry": "x" * 65}), json.dumps([1]), ""):
         assert render.read_feedback_value(value) == ("?", None), value
+
+
+def test_button_values_nested_too_deeply_read_as_not_ours() -> None:
+    deep = '{"q": ' + "[" * 1_000 + "]" * 1_000 + "}"
+    assert render.read_more_value(deep) is None
+    assert render.read_share_value(deep) is None
+    assert render.read_feedback_value(deep) == ("?", None)

@@ -518,6 +518,7 @@ def _model_draft(args: argparse.Namespace, settings: Settings) -> int:
         "training; passed over: "
         f"{written.gone} deleted since, {drafted.tied_votes} tied vote(s), "
         f"{drafted.unmatched_votes} vote(s) whose decision the log does not hold, "
+        f"{drafted.several_replies} message(s) voted on in more than one reply, "
         f"{drafted.unnamed_lines} line(s) naming no message"
     )
     if written.unreadable:

@@ -64,6 +64,9 @@ class Drafted:
     unnamed_lines: int = 0
     tied_votes: int = 0
     unmatched_votes: int = 0
+    # Messages whose votes were on more than one reply (the auto-reply's, and a mention's on
+    # the same message): which tally judged the unasked reply is not known.
+    several_replies: int = 0
 
 
 @dataclass
@@ -92,7 +95,8 @@ def labels_from_log(lines: Iterable[str]) -> Drafted:
     that made the reply by the message both lines name. Other lines are skipped: a log holds
     much else."""
     replied: dict[tuple[str, str], _Named] = {}
-    votes: dict[tuple[str, str], tuple[_Named, dict[str, Any]]] = {}
+    # The votes on each message's replies: the last tally of each reply, by the reply's ts.
+    votes: dict[tuple[str, str], dict[str, tuple[_Named, dict[str, Any]]]] = {}
     labels: dict[tuple[str, str], DraftLabel] = {}
     drafted = Drafted([])
     for record in filter(None, map(_record, lines)):
@@ -105,13 +109,20 @@ def labels_from_log(lines: Iterable[str]) -> Drafted:
             drafted.unnamed_lines += 1
         elif logger == FEEDBACK_LOGGER:
             tally = record.get("votes")  # each line holds the tally so far: the last one counts
-            votes[(named.channel, named.ts)] = (named, tally if isinstance(tally, dict) else {})
+            on_reply = str(record.get("reply_ts") or "")
+            tallies = votes.setdefault((named.channel, named.ts), {})
+            tallies[on_reply] = (named, tally if isinstance(tally, dict) else {})
         elif record.get("reply") is True:
             # A message's first reply is the one voted on; a later line cannot replace it.
             replied.setdefault((named.channel, named.ts), named)
-        elif record.get("asked_after_silence") is True:
+        elif record.get("asked_after_silence") is True and record.get("rule") is None:
+            # (Lines of an older errdesk logged a rule's silence too: no label changes a rule.)
             labels[(named.channel, named.ts)] = _label(named, expect_reply=True, drawn_from=MISSED)
-    for key, (named, tally) in votes.items():
+    for key, tallies in votes.items():
+        if len(tallies) > 1:
+            drafted.several_replies += 1
+            continue
+        ((named, tally),) = tallies.values()
         helpful, not_it = (_count(tally.get(choice)) for choice in ("helpful", "not_it"))
         decided = replied.get(key)
         if decided is None or decided.entry != named.entry:

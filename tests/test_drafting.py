@@ -40,11 +40,13 @@ def decision(ts: str, *, reply: bool, asked_after_silence: bool = False, **field
     return json.dumps(record)
 
 
-def vote(ts: str, helpful: int, not_it: int, entry: str = "ftp 425") -> str:
-    """A vote's line on the reply to the message at `ts`, which started its thread."""
+def vote(ts: str, helpful: int, not_it: int, entry: str = "ftp 425", reply_ts: str = "9.9") -> str:
+    """A vote's line on the reply (at `reply_ts`) to the message at `ts`, which started its
+    thread."""
     record = {
         "logger": FEEDBACK_LOGGER,
         "channel": "C1",
+        "reply_ts": reply_ts,
         "ts": ts,
         "thread_ts": ts,
         "entry": entry,
@@ -111,6 +113,22 @@ def test_a_vote_on_a_reply_in_a_thread_labels_the_message_it_explained() -> None
     (label,) = labels_from_log([inside, json.dumps({**tally, "thread_ts": "7.9"})]).labels
     assert (label.thread_ts, label.ts) == ("7.9", "7.92"), label
     assert not label.expect_reply, label
+
+
+def test_votes_on_two_replies_to_one_message_are_passed_over_and_counted() -> None:
+    lines = [
+        decision("7.95", reply=True),
+        vote("7.95", 3, 0, reply_ts="7.96"),  # the auto-reply
+        vote("7.95", 0, 1, reply_ts="7.97"),  # a mention's answer on the same message
+    ]
+    drafted = labels_from_log(lines)
+    assert drafted.labels == [], "which tally judged the unasked reply is not known"
+    assert drafted.several_replies == 1, drafted
+
+
+def test_a_miss_logged_where_a_rule_decided_is_no_label() -> None:
+    line = decision("7.99", reply=False, asked_after_silence=True, rule="a rule decided")
+    assert labels_from_log([line]).labels == [], "no label changes what a rule decides"
 
 
 def test_lines_naming_no_message_are_passed_over_and_counted() -> None:
@@ -293,3 +311,24 @@ def test_a_log_in_the_text_format_is_said_to_hold_no_decisions(
     log.write_text("2026-01-05 10:12:03,114 INFO errdesk.decision: Auto-reply decision on\n")
     assert draft(bot, log, tmp_path / "draft.jsonl", monkeypatch) == 0
     assert "ERRDESK_LOG_FORMAT=json" in capsys.readouterr().err
+
+
+def test_a_deleted_message_left_as_a_tombstone_in_its_thread_is_passed_over(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ts = "1700000003.000100"
+    tombstone = {
+        "type": "message",
+        "subtype": "tombstone",
+        "text": "This message was deleted.",
+        "ts": ts,
+        "thread_ts": ts,
+        "hidden": True,
+    }
+    bot.fake.add_thread("C1", ts, [tombstone])
+    log = tmp_path / "errdesk.log"
+    log.write_text(decision(ts, reply=False, asked_after_silence=True) + "\n")
+    out = tmp_path / "draft.jsonl"
+    assert draft(bot, log, out, monkeypatch) == 0
+    assert out.read_text("utf-8") == "", "Slack's placeholder is not the message"
+    assert "passed over: 1 deleted since" in capsys.readouterr().out

@@ -385,7 +385,10 @@ def message_at(
     found = response.get("messages") if response is not None else None
     if not isinstance(found, list):
         return None
-    return next((m for m in found if isinstance(m, Mapping) and m.get("ts") == where.ts), None)
+    message = next((m for m in found if isinstance(m, Mapping) and m.get("ts") == where.ts), None)
+    # A deleted message with replies stays in its thread as a tombstone ("This message was
+    # deleted."): it is gone all the same.
+    return None if message is None or message.get("subtype") == "tombstone" else message
 
 
 def read_again(

@@ -59,6 +59,7 @@ def record_feedback(
             "vote": vote,
             "entry": entry,
             "channel": channel,
+            "reply_ts": str(ts),
             "ts": explained.ts if explained is not None else None,
             "thread_ts": explained.thread_ts if explained is not None else None,
             "votes": dict(tallies),

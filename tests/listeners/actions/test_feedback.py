@@ -77,8 +77,9 @@ def test_a_vote_on_a_thread_reply_logs_the_message_it_explains(
 ) -> None:
     explained = Explained("1700000100.000100", "1700000100.000200")
     with caplog.at_level(logging.INFO, logger="errdesk.feedback"):
-        click(bot, ACTION_NOT_IT, explained=explained)
+        body = click(bot, ACTION_NOT_IT, explained=explained)
     (record,) = [r for r in caplog.records if r.name == "errdesk.feedback"]
+    assert record.reply_ts == body["container"]["message_ts"], "the reply voted on, by its ts"
     line = record.getMessage()
     assert f"ftp 550 on C0OTHER01:{explained.ts}" in line, f"the decision's message: {line}"
     assert (record.ts, record.thread_ts) == (explained.ts, explained.thread_ts), (

@@ -11,6 +11,7 @@ was exposed in the text read as well as in the text given. Secrets someone maske
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -163,6 +164,11 @@ def find(text: str) -> list[Secret]:
     found: list[Secret] = []
     if not _ANY_TRIGGER.any_in(lowered):
         return found
+    # The spans found so far, disjoint and ordered by start: a new span can only overlap the
+    # last one starting before its end, so a log with thousands of credentials is not
+    # checked pair by pair.
+    starts: list[int] = []
+    ends: list[int] = []
     for kind, pattern, triggers in _PATTERNS:
         if not any(trigger in lowered for trigger in triggers):
             continue
@@ -172,8 +178,12 @@ def find(text: str) -> list[Secret]:
             value = match[group]
             if not value or not value.strip() or _PLACEHOLDER.match(value):
                 continue
-            if not any(start < other.end and other.start < end for other in found):
-                found.append(Secret(kind, start, end))
+            before = bisect_left(starts, end)
+            if before and ends[before - 1] > start:
+                continue
+            starts.insert(before, start)
+            ends.insert(before, end)
+            found.append(Secret(kind, start, end))
     return sorted(found, key=lambda secret: (secret.start, secret.end))
 
 

@@ -204,8 +204,10 @@ def write_draft(
         calling = partial(call, on_failure=failures.append)
         read = read_again(client, settings, label.channel, where, bot_user_id, calling)
         refusals = [reason for reason in failures if reason not in GONE]
+        if read is not None:
+            refusals += read.failures  # a file of it errdesk read then, unread now
         if refusals:
-            written.unreadable.update(refusals)
+            written.unreadable[refusals[0]] += 1  # one message, counted by its first reason
         elif read is None or not read.text:
             written.gone += 1
         else:

@@ -332,3 +332,28 @@ def test_a_deleted_message_left_as_a_tombstone_in_its_thread_is_passed_over(
     assert draft(bot, log, out, monkeypatch) == 0
     assert out.read_text("utf-8") == "", "Slack's placeholder is not the message"
     assert "passed over: 1 deleted since" in capsys.readouterr().out
+
+
+def test_a_message_whose_file_slack_refuses_now_is_counted_as_refused(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ts = "1700000004.000100"
+    shared = {
+        "type": "message",
+        "subtype": "file_share",
+        "user": "U0HUMAN01",
+        "text": "",
+        "ts": ts,
+        "files": [{"id": "F0DRAFT01", "name": "upload.log"}],
+    }
+    bot.fake.add_file("F0DRAFT01", REPORT.encode())
+    bot.fake.add_thread("C1", ts, [shared])
+    bot.fake.fail("files.info", error="missing_scope")
+    log = tmp_path / "errdesk.log"
+    log.write_text(decision(ts, reply=False, asked_after_silence=True) + "\n")
+    out = tmp_path / "draft.jsonl"
+    assert draft(bot, log, out, monkeypatch) == 1
+    captured = capsys.readouterr()
+    assert "0 deleted since" in captured.out, "the message is there; its file is out of reach"
+    assert "(missing_scope 1)" in captured.err, captured.err
+    assert out.read_text("utf-8") == "", "not the message errdesk decided on"

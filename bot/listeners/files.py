@@ -44,6 +44,9 @@ class SharedText:
 
     texts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why files could not be read at all (Slack's error, or the download's failure): not said
+    # in a reply, but a message read again for a draft is not the message errdesk decided on.
+    failures: list[str] = field(default_factory=list)
 
 
 def shared_text(
@@ -60,7 +63,7 @@ def shared_text(
         file_id = listed.get("id")
         if not isinstance(file_id, str):
             continue
-        response = call("files.info", client.files_info, file=file_id)
+        response = call("files.info", client.files_info, shared.failures.append, file=file_id)
         info = response.get("file") if response is not None else None
         if not isinstance(info, Mapping) or not is_text_file(info):
             continue
@@ -79,6 +82,7 @@ def shared_text(
             continue
         body = _download(url, client.token or "")
         if body is None:
+            shared.failures.append("download_failed")
             continue
         if isinstance(body, _Refused):
             _left_out(shared, body.reason, f"{name}: {body.note}")

@@ -64,6 +64,8 @@ class MessageText:
 
     text: str
     notes: tuple[str, ...] = ()
+    # Why some of its files could not be read (bot.listeners.files.SharedText.failures).
+    failures: tuple[str, ...] = ()
 
 
 def message_text(
@@ -76,14 +78,15 @@ def message_text(
         words = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", words)
     said = [words.strip(), *attached_words(message)]
     parts = ["\n".join(part for part in said if part)[:MAX_MESSAGE_CHARS]]
-    notes: list[str] = []
     files = message.get("files")
-    if isinstance(files, list) and files:
-        budget = MAX_MESSAGE_CHARS - len(parts[0])
-        shared = shared_text(client, files, settings.slack_api_url, budget)
-        parts += shared.texts
-        notes += shared.notes
-    return MessageText("\n".join(part for part in parts if part), tuple(notes))
+    if not isinstance(files, list) or not files:
+        return MessageText("\n".join(part for part in parts if part))
+    budget = MAX_MESSAGE_CHARS - len(parts[0])
+    shared = shared_text(client, files, settings.slack_api_url, budget)
+    parts += shared.texts
+    return MessageText(
+        "\n".join(part for part in parts if part), tuple(shared.notes), tuple(shared.failures)
+    )
 
 
 def attached_words(message: Mapping[str, Any]) -> list[str]:

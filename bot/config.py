@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
+
+import redis
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LogFormat = Literal["text", "json"]
@@ -102,26 +104,50 @@ def _token(env: Mapping[str, str], name: str, prefix: str) -> str | None:
     return value
 
 
+def _parsed_url(value: str) -> ParseResult | None:
+    """`value` as a URL, or None when urllib cannot read it (an unclosed IPv6 bracket) or its
+    port is not a number from 0 to 65535."""
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018  # reading it is what checks it
+    except ValueError:
+        return None
+    return parsed
+
+
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
     value = _optional(env, name) or default
-    parsed = urlparse(value)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://")
+    parsed = _parsed_url(value)
+    if parsed is None or parsed.scheme not in schemes or not parsed.netloc:
+        raise ConfigError(
+            f"{name} must be a URL starting with {' or '.join(schemes)}://, "
+            "its port (if any) a number up to 65535"
+        )
     return value if value.endswith("/") else value + "/"
 
 
 def _redis_url(env: Mapping[str, str], name: str) -> str | None:
-    """Kept exactly as given: redis-py reads options from the query string (ssl_cert_reqs=...)."""
+    """Kept exactly as given: redis-py reads options from the query string (ssl_cert_reqs=...).
+
+    redis-py builds a connection from it here (without connecting), so that a port or an
+    option it refuses is said now, not when every worker fails to boot.
+    """
     value = _optional(env, name)
     if value is None:
         return None
-    parsed = urlparse(value)
-    located = parsed.path if parsed.scheme == "unix" else parsed.netloc
-    if parsed.scheme not in ("redis", "rediss", "unix") or not located:
-        raise ConfigError(
-            f"{name} must be a URL like redis://host:6379/0, rediss://host:6380/0 "
-            "or unix:///path/to/redis.sock"
-        )
+    expected = (
+        f"{name} must be a URL like redis://host:6379/0, rediss://host:6380/0 "
+        "or unix:///path/to/redis.sock"
+    )
+    parsed = _parsed_url(value)
+    located = parsed and (parsed.path if parsed.scheme == "unix" else parsed.netloc)
+    if parsed is None or parsed.scheme not in ("redis", "rediss", "unix") or not located:
+        raise ConfigError(f"{expected}, its port (if any) a number up to 65535")
+    try:
+        redis.ConnectionPool.from_url(value).make_connection()
+    except (ValueError, TypeError, redis.RedisError) as error:
+        # redis-py's reason names the option or the port, never the password.
+        raise ConfigError(f"{expected}, with options redis-py takes ({error})") from None
     return value
 
 
@@ -168,8 +194,8 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     value = _optional(env, name)
     if value is None:
         return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
+    path = _path_if(value, Path.is_dir)
+    if path is None:
         raise ConfigError(f"{name} must name an existing folder of .toml files, not '{value}'")
     return path
 
@@ -190,12 +216,26 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
 def _data_dir(env: Mapping[str, str], name: str) -> Path:
     """A folder errdesk can write to, or one it can create (the nearest existing parent is
     writable); checked here, created when the store opens."""
-    value = _optional(env, name)
-    path = Path(value).expanduser() if value else default_data_dir()
+    value = _optional(env, name) or str(default_data_dir())
+    path = _path_if(value, _writable_or_creatable)
+    if path is None:
+        raise ConfigError(f"{name} must name a folder errdesk can write to, not '{value}'")
+    return path
+
+
+def _writable_or_creatable(path: Path) -> bool:
+    """Whether `path`, or the nearest of its parents that exists, is a writable folder."""
     existing = path
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        shown = value or str(path)
-        raise ConfigError(f"{name} must name a folder errdesk can write to, not '{shown}'")
-    return path
+    return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
+
+
+def _path_if(value: str, check: Callable[[Path], bool]) -> Path | None:
+    """`value` as a path (~ expanded) when `check` holds for it; None when it does not, or when
+    the path cannot even be looked at (~user for a user with no home, a name too long)."""
+    try:
+        path = Path(value).expanduser()
+        return path if check(path) else None
+    except (RuntimeError, OSError):
+        return None

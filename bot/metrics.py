@@ -28,6 +28,7 @@ from prometheus_client import (
 
 log = logging.getLogger("bot.requests")
 slack_log = logging.getLogger("errdesk.slack")
+state_log = logging.getLogger("errdesk.state")
 
 REGISTRY = CollectorRegistry()
 
@@ -67,6 +68,13 @@ OUTBOX_RETRIES = Counter(
     "errdesk_outbox_retries_total",
     "Post attempts to be tried again, by reason: ratelimited, server_error, connection.",
     ["reason"],
+    registry=REGISTRY,
+)
+STATE_STORE_ERRORS = Counter(
+    "errdesk_state_store_errors_total",
+    "State store calls that failed and were gone on without (the outbound queue's journal), "
+    "by operation and error type.",
+    ["operation", "error"],
     registry=REGISTRY,
 )
 OUTBOX_PENDING = Gauge(
@@ -125,6 +133,13 @@ def slack_call_failed(method: str, error: str) -> None:
     """Log and count one Slack call that failed, by method and error code (never content)."""
     slack_log.warning("Slack %s failed: %s", method, error)
     SLACK_API_ERRORS.labels(method=method, error=error).inc()
+
+
+def store_call_failed(operation: str, error: str) -> None:
+    """Log and count one state store call that failed, by operation and error type (never the
+    stored payload: it holds message text)."""
+    state_log.warning("State store %s failed: %s", operation, error)
+    STATE_STORE_ERRORS.labels(operation=operation, error=error).inc()
 
 
 def exposition() -> tuple[bytes, str]:

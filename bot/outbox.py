@@ -16,6 +16,22 @@ The queue is journalled in the state store: with Redis (or the embedded SQLite s
 replies left at a stop, or held by a process that died, are claimed by another process, which
 looks before it posts them. `close(grace)` finishes what it can within the grace, then says
 what it could not.
+
+The journal is a safety net, not a gate: a store call that fails (a full disk, a lock held past
+its timeout) is logged and counted by what failed, and the queue goes on without it, so a channel
+never stays busy nor a listener hears of it. What such a failure means at a restart, where every
+reply claimed from the journal is looked for before it is posted (`unsure`):
+- a hold that failed (at queueing): the reply is not journalled, lost if this process dies
+  before posting it; one that failed at a retry leaves the earlier version, replayed as it was;
+- a drop that failed: the reply stays journalled until this process stops (or its lease runs
+  out); the claimer finds it posted and does not post it again (unless Slack cannot be asked
+  then: a second post); a reply refused or given up is tried once more there;
+- a mark not released (`forget` failed): Slack's retry of that event is taken as answered;
+- a lease refresh that failed: nothing, unless none succeeds for LEASE_SECONDS; then another
+  process claims the replies held here and looks for each before posting it, but one still
+  queued here may be posted by both;
+- a claim that failed is tried at the next refresh; a hand back that failed at a stop leaves the
+  replies to be claimed once this process's lease runs out.
 """
 
 from __future__ import annotations
@@ -31,21 +47,24 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from http import HTTPStatus
 from http.client import HTTPException
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import WebClient
 
 from bot import metrics
 from bot.render.blocks import Message
-from bot.state import StateStore
+from bot.state import STORE_ERRORS, StateStore
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
 log = logging.getLogger("errdesk.outbox")
+
+T = TypeVar("T")
 
 EVENT_TYPE = "errdesk_reply"
 # Slack allows a short burst beyond the steady one post a second per channel.
@@ -202,11 +221,11 @@ class Outbox:
         and nothing is queued before it."""
         delivery = Delivery()
         if self._stopped.is_set():
-            self._store.hold_reply(self.owner, reply.reply_id, reply.to_json())
-            self._store.hand_back_replies(self.owner)
+            self._hold(reply)
+            self._hand_back()
             self._left_over(1)
             return delivery
-        self._store.hold_reply(self.owner, reply.reply_id, reply.to_json())
+        self._hold(reply)
         with self._lock:
             self._deliveries[reply.reply_id] = delivery
             self._enqueue(reply)
@@ -249,7 +268,7 @@ class Outbox:
                 channel.queue.clear()
             metrics.OUTBOX_PENDING.dec(queued)
             self._lock.notify_all()
-        self._store.hand_back_replies(self.owner)
+        self._hand_back()
         if self in _OPEN:
             _OPEN.remove(self)
         if left_over:
@@ -374,33 +393,39 @@ class Outbox:
         if attempts >= self._max_attempts:
             self._settle(reply, "gave_up")
             return
-        metrics.OUTBOX_RETRIES.labels(reason=reason).inc()
         again = replace(reply, attempts=attempts, unsure=reply.unsure or unsure)
-        self._store.hold_reply(self.owner, again.reply_id, again.to_json())
         backoff = hold or min(MAX_BACKOFF_SECONDS, 2.0 ** (attempts - 1))
-        self._finish(reply, requeue=again, hold=backoff)
+        try:
+            metrics.OUTBOX_RETRIES.labels(reason=reason).inc()
+            self._hold(again)
+        finally:
+            self._finish(reply, requeue=again, hold=backoff)
 
     def _settle(self, reply: Reply, outcome: str) -> None:
         """A reply is done: posted, found posted, or given up (its marks released)."""
         posted = outcome in ("posted", "found_posted")
-        metrics.OUTBOX_REPLIES.labels(outcome=outcome).inc()
-        if posted:
-            metrics.OUTBOX_WAIT.observe(max(0.0, time.time() - reply.queued_at))
-        else:
-            log.warning(
-                "A reply was not posted (%s after %d attempt(s))",
-                outcome,
-                reply.attempts + 1,
-                extra={"outcome": outcome, "attempts": reply.attempts + 1},
+        try:
+            metrics.OUTBOX_REPLIES.labels(outcome=outcome).inc()
+            if posted:
+                metrics.OUTBOX_WAIT.observe(max(0.0, time.time() - reply.queued_at))
+            else:
+                log.warning(
+                    "A reply was not posted (%s after %d attempt(s))",
+                    outcome,
+                    reply.attempts + 1,
+                    extra={"outcome": outcome, "attempts": reply.attempts + 1},
+                )
+                for key in reply.release:
+                    self._stored("forget", partial(self._store.forget, key), None)
+            self._stored(
+                "drop_reply", partial(self._store.drop_reply, self.owner, reply.reply_id), None
             )
-            for key in reply.release:
-                self._store.forget(key)
-        self._store.drop_reply(self.owner, reply.reply_id)
-        with self._lock:
-            delivery = self._deliveries.pop(reply.reply_id, None)
-        if delivery is not None:
-            delivery.settle(posted)
-        self._finish(reply, posted=outcome != "refused")
+            with self._lock:
+                delivery = self._deliveries.pop(reply.reply_id, None)
+            if delivery is not None:
+                delivery.settle(posted)
+        finally:
+            self._finish(reply, posted=outcome != "refused")
 
     def _already_posted(self, reply: Reply) -> bool:
         """Whether a message naming `reply` in its metadata is in its thread or channel.
@@ -436,8 +461,13 @@ class Outbox:
     def _journal(self) -> None:
         """Keep this process's lease, and take in replies others handed back or left."""
         while not self._stopped.wait(JOURNAL_SECONDS):
-            self._store.keep_alive(self.owner, LEASE_SECONDS)
-            for payload in self._store.claim_replies(self.owner, CLAIM_BATCH):
+            self._stored(
+                "keep_alive", partial(self._store.keep_alive, self.owner, LEASE_SECONDS), None
+            )
+            claimed: list[str] = self._stored(
+                "claim_replies", partial(self._store.claim_replies, self.owner, CLAIM_BATCH), []
+            )
+            for payload in claimed:
                 reply = Reply.from_json(payload)
                 if reply is None:
                     continue
@@ -445,6 +475,25 @@ class Outbox:
                     if not self._stopped.is_set():
                         self._enqueue(replace(reply, unsure=True))
                         self._lock.notify_all()
+
+    def _hold(self, reply: Reply) -> None:
+        self._stored(
+            "hold_reply",
+            partial(self._store.hold_reply, self.owner, reply.reply_id, reply.to_json()),
+            None,
+        )
+
+    def _hand_back(self) -> None:
+        self._stored("hand_back_replies", partial(self._store.hand_back_replies, self.owner), 0)
+
+    def _stored(self, operation: str, call: Callable[[], T], failed: T) -> T:
+        """`call()` on the store, or `failed` when the store fails: logged and counted as
+        `operation`, and gone on without (the module's docstring says what that costs)."""
+        try:
+            return call()
+        except STORE_ERRORS as error:
+            metrics.store_call_failed(operation, type(error).__name__)
+            return failed
 
     def _left_over(self, count: int) -> None:
         metrics.OUTBOX_REPLIES.labels(outcome="unposted").inc(count)

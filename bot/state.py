@@ -57,6 +57,10 @@ SQLITE_PURGE_SECONDS = 60.0
 
 T = TypeVar("T")
 
+# What a store call may raise: SQLite's errors (a full disk, a lock held past its timeout), and
+# Redis's where RedisStore does not fall back to memory by itself.
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, redis.RedisError, OSError)
+
 
 class StateStore(Protocol):
     """Shared memory of the bot; implementations must be safe to call from many threads."""

@@ -214,12 +214,24 @@ def test_serve_without_tokens_says_what_is_missing_and_offers_the_console() -> N
         ("ERRDESK_KNOWLEDGE_DIR", "/nonexistent/kb", "ERRDESK_KNOWLEDGE_DIR must name"),
         ("ERRDESK_AUTOREPLY_CHANNELS", "#general", "ERRDESK_AUTOREPLY_CHANNELS must be"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL must be a URL"),
+        ("SLACK_API_URL", "http://[bad", "SLACK_API_URL must be a URL"),
+        ("REDIS_URL", "redis://localhost:abc/0", "REDIS_URL must be a URL"),
+        ("REDIS_URL", "redis://localhost:6379/0?socket_timeout=abc", "REDIS_URL must be a URL"),
+        ("ERRDESK_DATA_DIR", "~errdesk-no-such-user/data", "ERRDESK_DATA_DIR must name"),
     ],
 )
 def test_a_bad_setting_is_one_clear_line(variable: str, value: str, expected: str) -> None:
     run = errdesk("kb", "check", env={variable: value})
     assert run.returncode == 2
     assert run.stderr.strip().startswith(f"errdesk: {expected}"), run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_serve_with_a_redis_url_redis_py_refuses_stops_before_any_worker_boots() -> None:
+    settings = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "secret", "PORT": "1"}
+    run = errdesk("serve", env={**settings, "REDIS_URL": "redis://cache:6379/0?socket_timeout=x"})
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("errdesk: REDIS_URL must be a URL"), run.stderr
     assert "Traceback" not in run.stderr
 
 

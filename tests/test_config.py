@@ -8,6 +8,9 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 
+# `~name` for a user that has no home folder, so that it cannot be expanded.
+NO_SUCH_USER = "errdesk-no-such-user"
+
 
 def test_defaults_without_any_variable() -> None:
     settings = load_settings({})
@@ -33,6 +36,7 @@ def test_an_app_token_means_socket_mode_and_no_signing_secret_is_needed() -> Non
         "redis://127.0.0.1:6379/0",
         "rediss://cache.example.net:6380/0?ssl_cert_reqs=none",
         "unix:///run/redis/redis.sock",
+        "redis://[::1]:6379/0?socket_timeout=0.5",
     ],
 )
 def test_redis_urls_are_kept_as_given(url: str) -> None:
@@ -80,6 +84,38 @@ def test_knowledge_dir_must_exist(tmp_path: Path) -> None:
 def test_each_bad_value_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{variable} must be"):
         load_settings({variable: value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SLACK_API_URL", "http://[bad", "a URL starting with http or https://"),
+        ("SLACK_API_URL", "http://slack.test:api/", "its port (if any) a number up to 65535"),
+        ("REDIS_URL", "redis://[::1", "a URL like redis://host:6379/0"),
+        ("REDIS_URL", "redis://localhost:abc/0", "its port (if any) a number up to 65535"),
+        ("REDIS_URL", "redis://localhost:6379/0?socket_timeout=abc", "'socket_timeout'"),
+        ("REDIS_URL", "redis://localhost:6379/0?no_such_option=1", "'no_such_option'"),
+        ("ERRDESK_KNOWLEDGE_DIR", f"~{NO_SUCH_USER}/kb", "an existing folder"),
+        ("ERRDESK_DATA_DIR", f"~{NO_SUCH_USER}/data", "a folder errdesk can write to"),
+        pytest.param(
+            "ERRDESK_DATA_DIR", "/" + "a" * 300, "a folder errdesk can write to", id="too_long"
+        ),
+    ],
+)
+def test_a_value_urllib_paths_or_redis_py_refuse_names_its_variable_and_what_it_expects(
+    variable: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({variable: value})
+    message = str(raised.value)
+    assert message.startswith(f"{variable} must "), message
+    assert expected in message, message
+
+
+def test_a_redis_url_refused_for_its_options_does_not_repeat_its_password() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"REDIS_URL": "redis://:hunter22@cache:6379/0?socket_timeout=soon"})
+    assert "hunter22" not in str(raised.value)
 
 
 def test_the_stop_grace_and_the_post_rate_have_defaults_and_take_values() -> None:

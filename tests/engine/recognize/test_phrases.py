@@ -4,6 +4,7 @@ which entry a wording is."""
 
 from __future__ import annotations
 
+import pytest
 from rapidfuzz import fuzz
 
 from bot.engine.recognize import Finding
@@ -119,6 +120,26 @@ def test_cloudflare_s_522_status_line_reads_as_http() -> None:
 def test_the_chinese_windows_text_of_a_forbidden_socket_access_is_wsaeacces() -> None:
     text = "启动失败：以一种访问权限不允许的方式做了一个访问套接字的尝试。"
     assert found_keys(text) == [("winsock", "10013")], found_keys(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ssh: connect to host sftp1 port 22: 连接被拒绝", ("winsock", "10061")),
+        ("ssh: connect to host sftp1 port 22: Verbindungsaufbau abgelehnt", ("winsock", "10061")),
+        ("ssh: connect to host sftp1: Время ожидания соединения истекло", ("winsock", "10060")),
+        ("Read from remote host sftp1: 接続が相手からリセットされました", ("winsock", "10054")),
+        ("ssh: connect to host sftp1 port 22: Não há rota para o host", ("winsock", "10065")),
+        ("connect: La rete non è raggiungibile", ("winsock", "10051")),
+        ("bind: Adresse déjà utilisée", ("winsock", "10048")),
+        ("Write failed: 由软件导致的连接中止", ("winsock", "10053")),
+    ],
+)  # fmt: skip
+def test_a_socket_error_in_a_linux_locale_s_words_is_its_posix_twin(
+    text: str, expected: tuple[str, str]
+) -> None:
+    """ssh, lftp and curl print strerror(), which glibc translates to the system's language."""
+    assert found_keys(text) == [expected], found_keys(text)
 
 
 def test_rfc_959_s_head_of_the_550_text_alone_is_ftp_550() -> None:

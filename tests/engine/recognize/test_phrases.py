@@ -142,6 +142,23 @@ def test_a_socket_error_in_a_linux_locale_s_words_is_its_posix_twin(
     assert found_keys(text) == [expected], found_keys(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("scp: /srv/in/a.csv: 权限不够", ("sftp", "3")),
+        ("remote open(\"/in/a.csv\"): Keine Berechtigung", ("sftp", "3")),
+        ("scp: /data/x: Нет такого файла или каталога", ("sftp", "2")),
+        ("write remote \"/in/a.csv\": Aucun espace disponible sur le périphérique", ("sftp", "14")),
+        ("scp: /home/ana/b.tar: Przekroczony limit dyskowy", ("sftp", "15")),
+    ],
+)  # fmt: skip
+def test_a_file_error_in_a_linux_locale_s_words_is_its_sftp_status(
+    text: str, expected: tuple[str, str]
+) -> None:
+    """scp and sftp print a file's strerror() in the system's language, as glibc translates it."""
+    assert found_keys(text) == [expected], found_keys(text)
+
+
 def test_rfc_959_s_head_of_the_550_text_alone_is_ftp_550() -> None:
     text = "STOR report.csv: Requested action not taken"
     assert ("ftp", "550") in found_keys(text), found_keys(text)
